@@ -1,0 +1,39 @@
+"""kfn: decorated HTTP and CloudEvent functions, hosted the Knative way.
+
+    from runtime import http, cloudevent, CloudEvent
+    from runtime.filters import prefix
+
+The public API lives here; modules behind it may move.
+"""
+
+from cloudevents.core.v1.event import CloudEvent
+
+from runtime.filters import all_of, any_of, cesql, exact, not_, prefix, suffix
+from runtime.problems import Drop, Retry
+from runtime.registry import Registry, RegistrationError, default_registry
+
+http = default_registry.http
+cloudevent = default_registry.cloudevent
+on_startup = default_registry.on_startup
+on_shutdown = default_registry.on_shutdown
+readiness = default_registry.readiness
+
+__all__ = [
+    "CloudEvent",
+    "Drop",
+    "Registry",
+    "RegistrationError",
+    "Retry",
+    "all_of",
+    "any_of",
+    "cesql",
+    "cloudevent",
+    "exact",
+    "http",
+    "not_",
+    "on_shutdown",
+    "on_startup",
+    "prefix",
+    "readiness",
+    "suffix",
+]

@@ -1,0 +1,51 @@
+"""`kfn run`: serve the functions on uvicorn, locally or in the container."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="serve the functions (uvicorn)",
+        description="Serve the functions on uvicorn. Settings come from the environment "
+        "(see README, Configuration); the flags below override them.",
+    )
+    parser.add_argument(
+        "--functions",
+        help="module(s) to load, comma-separated (default: $KFN_FUNCTIONS or 'functions')",
+    )
+    parser.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("KFN_HOST", "127.0.0.1"),
+        help="interface to listen on (default: $KFN_HOST or 127.0.0.1; use 0.0.0.0 in a container)",
+    )
+    parser.add_argument("--reload", action="store_true", help="restart when a file changes")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from runtime.cli import CommandError
+    from runtime.config import ConfigError, Settings
+
+    # The app reads its settings from the environment (also in --reload's worker).
+    if args.functions:
+        os.environ["KFN_FUNCTIONS"] = args.functions
+    if args.port is not None:
+        os.environ["PORT"] = str(args.port)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+
+    from runtime.server import serve
+
+    code = serve(settings, host=args.host, reload=args.reload)
+    if code:
+        print("kfn: the app did not start (see the error above)", file=sys.stderr)
+    return code

@@ -1,0 +1,278 @@
+"""Event filters with the semantics of Knative Trigger `filters`.
+
+The same objects route events locally and are written into the generated Triggers,
+so what a function receives under `kfn run` is what it receives behind a Broker.
+Each filter evaluates to PASS, FAIL or NO_FILTER, like eventing's
+`pkg/eventfilter`: NO_FILTER is what an empty `all`/`any` yields, and `not` keeps it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from runtime.codec.attributes import canonical_string
+
+if TYPE_CHECKING:
+    from runtime.cesql import Expression
+
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+"""Trigger filter keys must match this (eventing trigger_validation.go)."""
+
+
+class FilterError(ValueError):
+    """A filter was declared with an invalid attribute name, value or shape."""
+
+
+class Result(Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NO_FILTER = "no_filter"
+
+
+class Filter:
+    """Base of every filter: evaluate an event's attributes, describe itself as a Trigger item."""
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        raise NotImplementedError
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether a Trigger with this filter would deliver the event (NO_FILTER delivers)."""
+        return self.evaluate(attributes) is not Result.FAIL
+
+    def to_trigger(self) -> dict[str, Any]:
+        """This filter as one item of a Trigger's `spec.filters` (one dialect per item)."""
+        raise NotImplementedError
+
+
+def _check_pairs(dialect: str, pairs: Mapping[str, str]) -> dict[str, str]:
+    if not pairs:
+        raise FilterError(f"{dialect}() needs at least one attribute=value pair")
+    checked: dict[str, str] = {}
+    for name, value in pairs.items():
+        if not ATTRIBUTE_NAME.match(name):
+            raise FilterError(
+                f"{dialect}(): {name!r} is not a valid attribute name "
+                "(lower-case letters and digits, starting with a letter)"
+            )
+        if not isinstance(value, str):
+            raise FilterError(
+                f"{dialect}(): the value for {name!r} must be a string, not {type(value).__name__}"
+            )
+        if value == "":
+            raise FilterError(
+                f"{dialect}(): the value for {name!r} is empty; Knative skips empty "
+                "filters, which would match every event"
+            )
+        checked[name] = value
+    return checked
+
+
+class _AttributeFilter(Filter):
+    """exact/prefix/suffix: every named attribute must be present and match."""
+
+    dialect = ""
+
+    def __init__(self, pairs: Mapping[str, str]) -> None:
+        self.pairs = _check_pairs(self.dialect, pairs)
+        self._items = tuple(self.pairs.items())
+
+    def _test(self, actual: Any, expected: str) -> bool:
+        raise NotImplementedError
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        for name, expected in self._items:
+            actual = attributes.get(name)
+            if actual is None or not self._test(actual, expected):
+                return Result.FAIL
+        return Result.PASS
+
+    def to_trigger(self) -> dict[str, Any]:
+        # Knative's webhook wants one attribute per dialect map; several become an `all`.
+        items = [{self.dialect: {name: value}} for name, value in self._items]
+        return items[0] if len(items) == 1 else {"all": items}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._items)
+        return f"{self.dialect}({args})"
+
+
+class Exact(_AttributeFilter):
+    dialect = "exact"
+
+    def _test(self, actual: Any, expected: str) -> bool:
+        # Knative compares the event's value itself: a non-string value never equals.
+        return isinstance(actual, str) and actual == expected
+
+
+class Prefix(_AttributeFilter):
+    dialect = "prefix"
+
+    def _test(self, actual: Any, expected: str) -> bool:
+        return canonical_string(actual).startswith(expected)
+
+
+class Suffix(_AttributeFilter):
+    dialect = "suffix"
+
+    def _test(self, actual: Any, expected: str) -> bool:
+        return canonical_string(actual).endswith(expected)
+
+
+def _as_filters(dialect: str, filters: Iterable[Filter]) -> tuple[Filter, ...]:
+    result = tuple(filters)
+    for item in result:
+        if not isinstance(item, Filter):
+            raise FilterError(
+                f"{dialect}(): {item!r} is not a filter; build one with exact(), prefix(), "
+                "suffix(), all_of(), any_of(), not_() or cesql()"
+            )
+    return result
+
+
+class AllOf(Filter):
+    def __init__(self, filters: Iterable[Filter]) -> None:
+        self.filters = _as_filters("all_of", filters)
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        result = Result.NO_FILTER
+        for item in self.filters:
+            outcome = item.evaluate(attributes)
+            if outcome is Result.FAIL:
+                return Result.FAIL
+            if outcome is Result.PASS:
+                result = Result.PASS
+        return result
+
+    def to_trigger(self) -> dict[str, Any]:
+        return {"all": [item.to_trigger() for item in self.filters]}
+
+    def trigger_items(self) -> list[dict[str, Any]]:
+        """The top-level `spec.filters` list, an implicit `all` in Knative."""
+        items: list[dict[str, Any]] = []
+        for item in self.filters:
+            rendered = item.to_trigger()
+            # Flatten nested conjunctions: the top-level list already means "all".
+            if isinstance(item, (AllOf, _AttributeFilter)) and "all" in rendered:
+                items.extend(rendered["all"])
+            else:
+                items.append(rendered)
+        return items
+
+    def __repr__(self) -> str:
+        return f"all_of({', '.join(map(repr, self.filters))})"
+
+
+class AnyOf(Filter):
+    def __init__(self, filters: Iterable[Filter]) -> None:
+        self.filters = _as_filters("any_of", filters)
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        result = Result.NO_FILTER
+        for item in self.filters:
+            outcome = item.evaluate(attributes)
+            if outcome is Result.PASS:
+                return Result.PASS
+            if outcome is Result.FAIL:
+                result = Result.FAIL
+        return result
+
+    def to_trigger(self) -> dict[str, Any]:
+        return {"any": [item.to_trigger() for item in self.filters]}
+
+    def __repr__(self) -> str:
+        return f"any_of({', '.join(map(repr, self.filters))})"
+
+
+class Not(Filter):
+    def __init__(self, inner: Filter) -> None:
+        self.inner = _as_filters("not_", [inner])[0]
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        outcome = self.inner.evaluate(attributes)
+        if outcome is Result.PASS:
+            return Result.FAIL
+        if outcome is Result.FAIL:
+            return Result.PASS
+        return Result.NO_FILTER
+
+    def to_trigger(self) -> dict[str, Any]:
+        return {"not": self.inner.to_trigger()}
+
+    def __repr__(self) -> str:
+        return f"not_({self.inner!r})"
+
+
+class Cesql(Filter):
+    """A CloudEvents SQL expression, compiled once when declared."""
+
+    def __init__(self, expression: str) -> None:
+        from runtime.cesql import CesqlSyntaxError, compile_expression
+
+        if not isinstance(expression, str) or not expression.strip():
+            raise FilterError("cesql(): the expression must be a non-empty string")
+        try:
+            self.expression: Expression = compile_expression(expression)
+        except CesqlSyntaxError as error:
+            raise FilterError(f"cesql(): {error}") from None
+        self.source = expression
+
+    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        return Result.PASS if self.expression.matches(attributes) else Result.FAIL
+
+    def to_trigger(self) -> dict[str, Any]:
+        return {"cesql": self.source}
+
+    def __repr__(self) -> str:
+        return f"cesql({self.source!r})"
+
+
+def exact(**attributes: str) -> Filter:
+    """Match when every named attribute equals the value (case-sensitive)."""
+    return Exact(attributes)
+
+
+def prefix(**attributes: str) -> Filter:
+    """Match when every named attribute starts with the value."""
+    return Prefix(attributes)
+
+
+def suffix(**attributes: str) -> Filter:
+    """Match when every named attribute ends with the value."""
+    return Suffix(attributes)
+
+
+def all_of(*filters: Filter) -> Filter:
+    """Match when every filter matches (an empty all_of matches everything, as in Knative)."""
+    return AllOf(filters)
+
+
+def any_of(*filters: Filter) -> Filter:
+    """Match when at least one filter matches."""
+    return AnyOf(filters)
+
+
+def not_(inner: Filter) -> Filter:
+    """Match when the inner filter does not."""
+    return Not(inner)
+
+
+def cesql(expression: str) -> Filter:
+    """Match with a CloudEvents SQL v1 expression; a syntax error is raised here."""
+    return Cesql(expression)
+
+
+def build_filter(shorthands: Mapping[str, str], filters: Iterable[Filter] | None) -> AllOf:
+    """The whole filter of an event function: exact shorthands AND the filters list."""
+    items: list[Filter] = []
+    if shorthands:
+        items.append(Exact(shorthands))
+    if filters is not None:
+        if isinstance(filters, Filter):
+            raise FilterError("filters= takes a list of filters, e.g. filters=[prefix(type='x.')]")
+        items.extend(_as_filters("filters", filters))
+    return AllOf(items)
+
+

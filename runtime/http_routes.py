@@ -1,0 +1,41 @@
+"""The `@http` functions as a FastAPI app: parameters, validation and OpenAPI come from FastAPI.
+
+Imported only when the app has HTTP functions, so an event-only app never pays
+for importing FastAPI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from runtime.registry import Registry, RegistrationError, describe
+
+
+def build_http_app(registry: Registry) -> Any:
+    api = FastAPI(title="kfn functions", openapi_url="/openapi.json")
+    seen: dict[tuple[str, str], str] = {}
+    for spec in registry.http_functions:
+        for method in spec.methods:
+            key = (spec.path, method)
+            if key in seen:
+                raise RegistrationError(
+                    f"function {spec.name!r} in {describe(spec.func)}: {method} {spec.path} is "
+                    f"already served by {seen[key]!r}"
+                )
+            seen[key] = spec.name
+        try:
+            api.add_api_route(
+                spec.path,
+                spec.func,
+                methods=list(spec.methods),
+                name=spec.name,
+                **spec.route_options,
+            )
+        except Exception as error:
+            raise RegistrationError(
+                f"function {spec.name!r} in {describe(spec.func)}: FastAPI cannot route it: "
+                f"{type(error).__name__}: {error}"
+            ) from None
+    return api
