@@ -57,4 +57,9 @@ def encode(event: CloudEvent) -> tuple[list[tuple[bytes, bytes]], bytes]:
             headers.append((b"content-type", content_type.encode("latin-1")))
         else:
             headers.append((b"ce-" + name.encode(), encode_value(canonical_string(value))))
-    return headers, FORMAT.write_data(event.get_data(), content_type)
+    data = event.get_data()
+    if content_type is None and data is not None and not isinstance(data, bytes | bytearray):
+        # JSON is implied; binary mode says so explicitly (JSON format 3.1.2, HTTP-RULES D3).
+        content_type = "application/json"
+        headers.append((b"content-type", b"application/json"))
+    return headers, FORMAT.write_data(data, content_type)

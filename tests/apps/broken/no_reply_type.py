@@ -1,0 +1,6 @@
+from runtime import cloudevent
+
+
+@cloudevent(type="a")
+async def answers(event: object) -> dict[str, int]:
+    return {"a": 1}

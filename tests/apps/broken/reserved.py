@@ -1,0 +1,6 @@
+from runtime import http
+
+
+@http("/health/status")
+async def status() -> dict[str, str]:
+    return {}

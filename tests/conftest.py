@@ -1,0 +1,117 @@
+"""Shared fixtures: where shared/ is, and real kfn servers on 127.0.0.1 that tests stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared/ reference folder is missing beside the repository ({SHARED})")
+    return SHARED
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A `kfn run` process on 127.0.0.1."""
+
+    process: subprocess.Popen[str]
+    port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def logs(self) -> str:
+        if self.process.stdout and self.process.poll() is not None:
+            self.output.append(self.process.stdout.read())
+        return "".join(self.output)
+
+
+def start_server(
+    functions: str, env: dict[str, str] | None = None, wait_ready: bool = True
+) -> Server:
+    port = free_port()
+    environ = {**os.environ, "KFN_FUNCTIONS": functions, "PORT": str(port), **(env or {})}
+    environ["PYTHONPATH"] = str(REPO)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runtime", "run", "--host", "127.0.0.1"],
+        cwd=REPO,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Server(process, port)
+    if wait_ready:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{server.logs()}")
+            try:
+                if httpx.get(f"{server.url}/health/readiness", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        server.stop(signal.SIGKILL)
+        raise RuntimeError(f"server not ready in time:\n{server.logs()}")
+    return server
+
+
+@pytest.fixture
+def kfn_server() -> Iterator[Callable[..., Server]]:
+    """Start servers with start_server(...); every one is stopped after the test."""
+    started: list[Server] = []
+
+    def start(functions: str, env: dict[str, str] | None = None, wait_ready: bool = True) -> Server:
+        server = start_server(functions, env, wait_ready)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def contract_server() -> Iterator[Server]:
+    """One server with the contract app and small limits, shared by a test module."""
+    server = start_server(
+        "tests.apps.contract",
+        {"KFN_MAX_BODY_BYTES": "100000", "KFN_TIMEOUT": "5", "KFN_REPLY_SOURCE": "/tests/host"},
+    )
+    yield server
+    server.stop(signal.SIGKILL)

@@ -1,0 +1,173 @@
+"""Every row of the delivery-contract table, seen from a sender on a real socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.helpers import binary_headers
+
+PROBLEM = "application/problem+json"
+
+
+def post(server: Server, path: str = "/", **kwargs: object) -> httpx.Response:
+    return httpx.post(server.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].endswith(":" + kind)
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_handled_without_reply_is_202_with_an_empty_body(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.noreply"))
+    assert response.status_code == 202
+    assert response.content == b""
+    assert not any(h.startswith("ce-") for h in response.headers)
+
+
+def test_handled_with_reply_is_200_with_the_reply_event(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.echo", subject="s1", **{"content-type": "application/json"}),
+        content=b'{"a": 1}',
+    )
+    assert response.status_code == 200
+    assert response.headers["ce-type"] == "test.echoed"
+    assert response.headers["ce-source"] == "/tests/host"
+    assert response.headers["ce-subject"] == "s1"
+    assert response.headers["ce-id"] != "e-1"
+    assert response.json() == {"a": 1}
+
+
+def test_an_invalid_cloudevent_is_400_naming_the_rule(contract_server: Server) -> None:
+    headers = binary_headers("test.noreply")
+    del headers["ce-id"]
+    body = assert_problem(post(contract_server, headers=headers), 400, "missing-attribute")
+    assert "'id'" in str(body["detail"])
+
+
+def test_a_plain_request_without_ce_headers_is_400(contract_server: Server) -> None:
+    response = post(contract_server, json={"hello": "world"})
+    assert_problem(response, 400, "not-a-cloudevent")
+
+
+def test_data_failing_the_declared_type_is_422_with_the_errors(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.point", **{"content-type": "application/json"}),
+        content=b'{"x": "left", "y": 2}',
+    )
+    body = assert_problem(response, 422, "invalid-data")
+    assert body["function"] == "move"
+    assert body["event_id"] == "e-1"
+    errors = body["errors"]
+    assert isinstance(errors, list) and errors[0]["loc"] == ["x"]
+
+
+def test_an_unsupported_event_format_is_415(contract_server: Server) -> None:
+    response = post(
+        contract_server, headers={"content-type": "application/cloudevents+avro"}, content=b"x"
+    )
+    assert_problem(response, 415, "unsupported-media-type")
+
+
+def test_a_body_over_the_limit_is_413(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.noreply", **{"content-type": "text/plain"}),
+        content=b"x" * 100_001,
+    )
+    assert_problem(response, 413, "body-too-large")
+
+
+def test_a_body_over_the_limit_is_refused_before_the_rest_arrives(
+    contract_server: Server,
+) -> None:
+    """A chunked body: the first 150 kB are sent, the rest never is; 413 comes anyway."""
+    chunk = b"y" * 150_000
+    request = (
+        b"POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n"
+        b"ce-specversion: 1.0\r\nce-id: big\r\nce-source: /t\r\nce-type: test.noreply\r\n"
+        b"Content-Type: text/plain\r\n\r\n" + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", contract_server.port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = sock.recv(4096)  # times out (and fails) if the server waits for the rest
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert b"application/problem+json" in answer
+
+
+def test_no_matching_function_at_root_is_404(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.nobody.listens"))
+    assert_problem(response, 404, "no-matching-function")
+
+
+def test_an_unknown_function_endpoint_is_404(contract_server: Server) -> None:
+    response = post(contract_server, "/events/nope", headers=binary_headers("test.noreply"))
+    assert_problem(response, 404, "unknown-function")
+
+
+def test_an_event_its_function_filters_reject_is_a_non_retried_400(
+    contract_server: Server,
+) -> None:
+    response = post(contract_server, "/events/noreply", headers=binary_headers("test.other"))
+    assert_problem(response, 400, "filter-mismatch")
+
+
+def test_a_dropped_event_is_a_non_retried_4xx(contract_server: Server) -> None:
+    body = assert_problem(
+        post(contract_server, headers=binary_headers("test.drop")), 422, "dropped"
+    )
+    assert body["detail"] == "not for us"
+
+
+def test_a_raising_function_is_500_without_a_stack_trace(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.raise"))
+    body = assert_problem(response, 500, "function-error")
+    assert body["function"] == "explode"
+    assert "secret internal detail" not in response.text
+
+
+def test_a_retry_request_is_503_with_retry_after(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.retry"))
+    assert_problem(response, 503, "retry-requested")
+    assert response.headers["retry-after"] == "7"
+
+
+def test_a_function_past_its_timeout_is_504(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.slow"))
+    body = assert_problem(response, 504, "function-timeout")
+    assert body["function"] == "too_slow"
+
+
+def test_every_failure_is_logged_once_with_function_and_event_id() -> None:
+    from tests.conftest import start_server
+
+    server = start_server("tests.apps.contract")
+    try:
+        post(server, headers=binary_headers("test.raise", id_="boom-1"))
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+    failures = [line for line in lines if line.get("event_id") == "boom-1"]
+    assert len(failures) == 1
+    assert failures[0]["function"] == "explode"
+    assert failures[0]["status"] == 500
+    assert "secret internal detail" in failures[0]["exception"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_the_event_endpoints_take_only_post(contract_server: Server, method: str) -> None:
+    response = httpx.request(method, contract_server.url + "/events/noreply")
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "POST"

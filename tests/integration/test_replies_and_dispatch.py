@@ -1,0 +1,124 @@
+"""Replies in the request's content mode, typed data, sync functions and fan-out at `/`."""
+
+from __future__ import annotations
+
+import httpx
+
+from runtime.codec import Mode, decode, detect_mode
+from tests.conftest import Server
+from tests.helpers import STRUCTURED, binary_headers, structured_body
+
+
+def post(server: Server, path: str = "/", **kwargs: object) -> httpx.Response:
+    return httpx.post(server.url + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+def reply_event(response: httpx.Response):  # type: ignore[no-untyped-def]
+    """Decode the reply with the host's own strict codec: it must be a valid CloudEvent."""
+    content_type = response.headers.get("content-type", "").encode()
+    raw = [(k.encode(), v.encode()) for k, v in response.headers.multi_items()]
+    (event,) = decode(detect_mode(content_type), raw, response.content)
+    return event
+
+
+def test_a_binary_request_gets_a_binary_reply(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.forward", id_="f-1"))
+    assert response.status_code == 200
+    assert detect_mode(response.headers["content-type"].encode()) is Mode.BINARY
+    event = reply_event(response)
+    assert event.get_type() == "test.forwarded"
+    assert event.get_data() == {"from": "f-1"}
+    # typed attributes go out in their canonical string form
+    assert response.headers["ce-flag"] == "true"
+    assert response.headers["ce-count"] == "7"
+    assert response.headers["content-type"] == "application/json"  # implied JSON, made explicit
+    assert "ce-datacontenttype" not in response.headers
+
+
+def test_a_structured_request_gets_a_structured_reply(contract_server: Server) -> None:
+    response = post(contract_server, headers=STRUCTURED, content=structured_body("test.forward"))
+    assert response.headers["content-type"] == "application/cloudevents+json"
+    body = response.json()
+    assert body["type"] == "test.forwarded"
+    assert body["flag"] is True and body["count"] == 7
+    assert reply_event(response).get_data() == {"from": "e-1"}
+
+
+def test_reply_header_values_are_percent_encoded(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.echo", subject="Euro%20%E2%82%AC%20%F0%9F%98%80"),
+        content=b"1",
+    )
+    assert response.headers["ce-subject"] == "Euro%20%E2%82%AC%20%F0%9F%98%80"
+    assert reply_event(response).get_subject() == "Euro € 😀"
+
+
+def test_typed_data_in_and_a_model_out(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.point", **{"content-type": "application/json"}),
+        content=b'{"x": 1, "y": 2}',
+    )
+    assert response.status_code == 200
+    event = reply_event(response)
+    assert event.get_type() == "test.point.moved"
+    assert event.get_datacontenttype() == "application/json"
+    assert event.get_data() == {"x": 2, "y": 3}
+
+
+def test_typed_data_from_a_structured_event(contract_server: Server) -> None:
+    body = structured_body("test.point", data={"x": 5, "y": 5})
+    response = post(contract_server, headers=STRUCTURED, content=body)
+    assert response.json()["data"] == {"x": 6, "y": 6}
+
+
+def test_a_text_reply_is_text_plain(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.echo", **{"content-type": "text/plain"}),
+        content="héllo".encode(),
+    )
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text == "héllo"
+
+
+def test_a_sync_function_runs_and_replies(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.sync", id_="s-9"))
+    assert response.status_code == 200
+    assert reply_event(response).get_data() == {"thread": True, "id": "s-9"}
+
+
+def test_root_delivers_to_every_matching_function(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.multi.x", subject="a"))
+    assert response.status_code == 202  # multi_one and multi_two both ran, neither replied
+    metrics = httpx.get(contract_server.url + "/metrics").text
+    assert 'kfn_invocations_total{function="multi_one",outcome="ok"}' in metrics
+    assert 'kfn_invocations_total{function="multi_two",outcome="ok"}' in metrics
+
+
+def test_the_function_endpoint_delivers_to_that_function_only(contract_server: Server) -> None:
+    before = httpx.get(contract_server.url + "/metrics").text
+    response = post(
+        contract_server, "/events/multi_two", headers=binary_headers("test.multi.y", subject="z")
+    )
+    assert response.status_code == 202
+    after = httpx.get(contract_server.url + "/metrics").text
+    line = 'kfn_invocations_total{function="multi_one",outcome="ok"}'
+    count = [ln for ln in after.splitlines() if ln.startswith(line)]
+    assert count == [ln for ln in before.splitlines() if ln.startswith(line)]
+
+
+def test_two_replies_to_one_event_at_root_are_refused(contract_server: Server) -> None:
+    response = post(contract_server, headers=binary_headers("test.multi.reply", subject="q"))
+    assert response.status_code == 500
+    assert response.json()["type"].endswith(":ambiguous-reply")
+
+
+def test_one_function_endpoint_replies_even_when_others_would_too(
+    contract_server: Server,
+) -> None:
+    response = post(
+        contract_server, "/events/multi_reply_two", headers=binary_headers("test.multi.reply")
+    )
+    assert response.status_code == 200 and response.text == "two"
