@@ -10,7 +10,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from runtime.filters import all_of, any_of, cesql, exact, not_, prefix, suffix
 from runtime.problems import Drop, Retry
-from runtime.registry import Registry, RegistrationError, default_registry
+from runtime.registry import RegistrationError, Registry, default_registry
 
 http = default_registry.http
 cloudevent = default_registry.cloudevent
@@ -21,8 +21,8 @@ readiness = default_registry.readiness
 __all__ = [
     "CloudEvent",
     "Drop",
-    "Registry",
     "RegistrationError",
+    "Registry",
     "Retry",
     "all_of",
     "any_of",

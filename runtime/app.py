@@ -24,7 +24,7 @@ from runtime.lifecycle import Lifecycle, run_hook
 from runtime.loader import LoadError, load_modules
 from runtime.metrics import Metrics
 from runtime.problems import Problem
-from runtime.registry import Registry, RegistrationError, default_registry
+from runtime.registry import RegistrationError, Registry, default_registry
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -167,7 +167,9 @@ class App:
         reason = await self._unready_reason()
         status = 503 if reason else 200
         body = {"status": "not ready", "reason": reason} if reason else {"status": "ready"}
-        await _respond(send, status, [(b"content-type", b"application/json")], json.dumps(body).encode())
+        await _respond(
+            send, status, [(b"content-type", b"application/json")], json.dumps(body).encode()
+        )
 
     async def _unready_reason(self) -> str | None:
         """Why /health/readiness is 503, or None when ready."""
@@ -331,7 +333,9 @@ def _log_problem(problem: Problem, function: str | None, event_id: str | None) -
     )
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -58,9 +58,7 @@ class Binding:
 
 
 def _is_event_type(hint: Any) -> bool:
-    return isinstance(hint, type) and (
-        issubclass(hint, CloudEvent) or hint is BaseCloudEvent
-    )
+    return isinstance(hint, type) and (issubclass(hint, CloudEvent) or hint is BaseCloudEvent)
 
 
 def _typed_validator(hint: Any, parameter: str) -> Callable[[Any], Any]:

@@ -127,15 +127,13 @@ class Dispatcher:
                 event_id=event_id,
             ) from None
         except Exception as error:
-            problem = Problem(
+            raise Problem(
                 500,
                 "function-error",
                 f"function {name!r} raised {type(error).__name__}",
                 function=name,
                 event_id=event_id,
-            )
-            problem.__cause__ = error
-            raise problem from error
+            ) from error
         finally:
             self.metrics.finished(name, status, time.perf_counter() - started)
 

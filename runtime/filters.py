@@ -274,5 +274,3 @@ def build_filter(shorthands: Mapping[str, str], filters: Iterable[Filter] | None
             raise FilterError("filters= takes a list of filters, e.g. filters=[prefix(type='x.')]")
         items.extend(_as_filters("filters", filters))
     return AllOf(items)
-
-

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from runtime.registry import Registry, RegistrationError, describe
+from runtime.registry import RegistrationError, Registry, describe
 
 
 def build_http_app(registry: Registry) -> Any:

@@ -37,9 +37,7 @@ def load_modules(modules: tuple[str, ...]) -> None:
 
 def _short(module: str, error: BaseException) -> str:
     """The error and the user's own line that raised it, not the import machinery."""
-    frames = [
-        f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename
-    ]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename]
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     if isinstance(error, SyntaxError):
         where = f" at {error.filename}:{error.lineno}"

@@ -29,8 +29,7 @@ def build_reply(
         raise Problem(
             500,
             "no-reply-type",
-            f"function {spec.name!r} returned a {type(result).__name__} but declares no "
-            "reply_type",
+            f"function {spec.name!r} returned a {type(result).__name__} but declares no reply_type",
             function=spec.name,
         )
     data, content_type = _as_data(result)

@@ -7,6 +7,7 @@ Flags follow Knative's `func invoke`: --target, --mode, --type, --source, --id,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -34,7 +35,9 @@ def add_parser(subparsers: Any) -> None:
         default="binary",
         help="CloudEvents content mode, or 'http' for a plain request (default: binary)",
     )
-    parser.add_argument("--method", help="HTTP method with --mode http (default GET, POST with data)")
+    parser.add_argument(
+        "--method", help="HTTP method with --mode http (default GET, POST with data)"
+    )
     parser.add_argument("--type", default="kfn.invoke", help="event type (default: kfn.invoke)")
     parser.add_argument("--source", default="/kfn/cli", help="event source (default: /kfn/cli)")
     parser.add_argument("--id", help="event id (default: a new UUID)")
@@ -172,8 +175,6 @@ def print_response(response: Any) -> None:
     if response.content:
         text = response.text
         if "json" in content_type:
-            try:
+            with contextlib.suppress(ValueError):
                 text = json.dumps(response.json(), indent=2)
-            except ValueError:
-                pass
         print(text)

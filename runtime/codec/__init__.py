@@ -40,9 +40,7 @@ def detect_mode(content_type: bytes | None) -> Mode:
     return Mode.BINARY
 
 
-def decode(
-    mode: Mode, headers: Iterable[tuple[bytes, bytes]], body: bytes
-) -> list[CloudEvent]:
+def decode(mode: Mode, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> list[CloudEvent]:
     """The events of a request (one, or a batch); raises a Problem when invalid."""
     if mode is Mode.BINARY:
         return [binary.decode(headers, body)]

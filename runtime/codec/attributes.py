@@ -18,12 +18,8 @@ REQUIRED = ("id", "source", "type")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 _NAME = re.compile(r"[a-z0-9]+")
-_BAD_STRING_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-)
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
+_BAD_STRING_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _URI_REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _MEDIA_TYPE = re.compile(r"[\w!#$&^.+-]+/[\w!#$&^.+-]+\s*(;.*)?", re.ASCII)
@@ -52,7 +48,9 @@ def parse_time(value: str) -> datetime:
     try:
         return datetime.fromisoformat(f"{date}T{clock}{fraction}{zone}")
     except ValueError:
-        raise bad_event("invalid-time", f"attribute 'time' is not a valid date: {value!r}") from None
+        raise bad_event(
+            "invalid-time", f"attribute 'time' is not a valid date: {value!r}"
+        ) from None
 
 
 def check_name(name: str) -> None:
@@ -124,7 +122,9 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if not isinstance(value, str) or value == "":
-            raise bad_event("invalid-attribute-value", f"attribute {name!r} must be a non-empty string")
+            raise bad_event(
+                "invalid-attribute-value", f"attribute {name!r} must be a non-empty string"
+            )
     if "dataschema" in attributes and not _ABSOLUTE_URI.fullmatch(attributes["dataschema"]):
         raise bad_event("invalid-dataschema", "attribute 'dataschema' must be an absolute URI")
     if "datacontenttype" in attributes and not _MEDIA_TYPE.fullmatch(attributes["datacontenttype"]):

@@ -33,10 +33,13 @@ def decode(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> CloudEvent:
         elif name == b"content-type":
             content_type = raw_value.decode("latin-1")
     if "specversion" not in attributes:
-        missing = [f"ce-{n}" for n in ("specversion", "id", "source", "type") if n not in attributes]
+        missing = [
+            f"ce-{n}" for n in ("specversion", "id", "source", "type") if n not in attributes
+        ]
         raise bad_event(
             "not-a-cloudevent",
-            "not a CloudEvent: binary mode needs the headers " + ", ".join(missing)
+            "not a CloudEvent: binary mode needs the headers "
+            + ", ".join(missing)
             + " (or send Content-Type: application/cloudevents+json)",
         )
     if content_type is not None:

@@ -38,7 +38,7 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
-class StrictJSONFormat(JSONFormat):  # type: ignore[misc]
+class StrictJSONFormat(JSONFormat):
     """JSONFormat with the binary-mode data rules of the CloudEvents spec."""
 
     def read_data(self, body: bytes, datacontenttype: str | None) -> Any:

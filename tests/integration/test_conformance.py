@@ -42,7 +42,9 @@ def test_the_conformance_files_are_there() -> None:
 def to_request(doc: dict[str, Any]) -> tuple[dict[str, str], bytes, dict[str, str]]:
     """(headers, body, expected attributes) as the conformance tool would send them."""
     attributes = {k: v.strip() for k, v in doc["ContextAttributes"].items() if k != "Extensions"}
-    extensions = {k.strip(): v.strip() for k, v in (doc["ContextAttributes"].get("Extensions") or {}).items()}
+    extensions = {
+        k.strip(): v.strip() for k, v in (doc["ContextAttributes"].get("Extensions") or {}).items()
+    }
     attributes = {k: v for k, v in attributes.items() if v}
     extensions = {k: v for k, v in extensions.items() if v}
     headers = {k: v.strip() for k, v in (doc.get("TransportExtensions") or {}).items()}
@@ -123,4 +125,3 @@ def test_the_feature_file_scenarios(
     expected_type = content_type if "Binary" in scenario else "application/json"
     assert seen["attributes"]["datacontenttype"] == expected_type
     assert seen["data"] == {"message": "Hello World!"}
-

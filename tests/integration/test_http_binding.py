@@ -101,7 +101,9 @@ def test_binary_extensions_arrive_as_strings(mirror_server: Server) -> None:
 
 def test_binary_bytes_arrive_byte_for_byte(mirror_server: Server) -> None:
     payload = bytes(range(256))
-    got = seen(mirror_server, binary_headers("t", **{"content-type": "application/octet-stream"}), payload)
+    got = seen(
+        mirror_server, binary_headers("t", **{"content-type": "application/octet-stream"}), payload
+    )
     assert base64.b64decode(got["data"]) == payload
 
 
@@ -189,12 +191,16 @@ def test_an_unknown_structured_format_is_415(mirror_server: Server) -> None:
 def test_a_60_kib_event_is_accepted(mirror_server: Server) -> None:
     big = "x" * 60 * 1024
     assert seen(mirror_server, STRUCTURED, structured_body("t", data=big))["data"] == big
-    binary = seen(mirror_server, binary_headers("t", **{"content-type": "text/plain"}), big.encode())
+    binary = seen(
+        mirror_server, binary_headers("t", **{"content-type": "text/plain"}), big.encode()
+    )
     assert binary["data"] == big
 
 
 def test_time_keeps_its_instant(mirror_server: Server) -> None:
-    got = seen(mirror_server, STRUCTURED, structured_body("t", time="2018-04-05T17:31:00.123456+02:00"))
+    got = seen(
+        mirror_server, STRUCTURED, structured_body("t", time="2018-04-05T17:31:00.123456+02:00")
+    )
     assert got["attributes"]["time"] == "2018-04-05T17:31:00.123456+02:00"
 
 

@@ -50,7 +50,9 @@ def test_the_in_flight_limit_answers_503_with_retry_after(kfn_server: Start) -> 
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             slow = [
                 asyncio.create_task(
-                    client.post("/", headers=binary_headers("test.sleep", id_=f"s{i}"), content=b"1")
+                    client.post(
+                        "/", headers=binary_headers("test.sleep", id_=f"s{i}"), content=b"1"
+                    )
                 )
                 for i in range(2)
             ]

@@ -1,0 +1,88 @@
+"""Codec details that need no server: header encoding, data rules, replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import BaseModel
+
+from runtime import CloudEvent, Registry
+from runtime.codec import Mode, binary, detect_mode, structured
+from runtime.codec.attributes import parse_time
+from runtime.codec.headers import decode_value, encode_value
+from runtime.problems import Problem
+from runtime.replies import build_reply
+
+
+def test_the_spec_example_is_percent_encoded() -> None:
+    assert encode_value("Euro € 😀") == b"Euro%20%E2%82%AC%20%F0%9F%98%80"
+    assert encode_value('say "100%"') == b"say%20%22100%25%22"
+
+
+def test_a_raw_non_ascii_header_byte_is_rejected() -> None:
+    with pytest.raises(Problem) as caught:
+        decode_value("x", "é".encode())
+    assert caught.value.status == 400
+
+
+def test_quoted_strings_unescape_backslashes() -> None:
+    assert decode_value("x", b'"a \\"b\\" c"') == 'a "b" c'
+
+
+@pytest.mark.parametrize(
+    ("content_type", "mode"),
+    [
+        (None, Mode.BINARY),
+        (b"application/json", Mode.BINARY),
+        (b"application/cloudevents+json", Mode.STRUCTURED),
+        (b"application/cloudevents-batch+json", Mode.BATCH),
+        (b"APPLICATION/CLOUDEVENTS-BATCH+JSON; charset=utf-8", Mode.BATCH),
+    ],
+)
+def test_content_mode_detection(content_type: bytes | None, mode: Mode) -> None:
+    assert detect_mode(content_type) is mode
+
+
+def test_lower_case_rfc3339_separators_are_accepted() -> None:
+    assert parse_time("2018-04-05t17:31:00z") == datetime(2018, 4, 5, 17, 31, tzinfo=UTC)
+
+
+def test_a_json_string_reply_goes_out_quoted_in_binary_mode() -> None:
+    event = CloudEvent({"type": "t", "source": "/s"}, "I'm just a string")
+    headers, body = binary.encode(event)
+    assert body == b'"I\'m just a string"'
+    assert (b"content-type", b"application/json") in headers
+
+
+def test_a_list_reply_is_json_not_python_repr() -> None:
+    event = CloudEvent({"type": "t", "source": "/s", "datacontenttype": "application/json"}, [1, 2])
+    assert binary.encode(event)[1] == b"[1,2]"
+
+
+def test_bytes_go_to_data_base64_in_structured_mode() -> None:
+    event = CloudEvent({"type": "t", "source": "/s"}, b"\x00\xff")
+    assert b'"data_base64": "AP8="' in structured.encode(event)
+
+
+class Answer(BaseModel):
+    value: int
+
+
+def test_a_model_reply_gets_the_reply_type_and_the_subject() -> None:
+    reg = Registry()
+    reg.cloudevent(type="q", reply_type="a", reply_source="/me", name="q")(lambda e: None)
+    spec = reg.event_functions[0]
+    request = CloudEvent({"type": "q", "source": "/s", "subject": "sub", "id": "1"})
+    reply = build_reply(Answer(value=3), request, spec, "/default")
+    assert reply is not None
+    assert reply.get_type() == "a" and reply.get_source() == "/me"
+    assert reply.get_subject() == "sub" and reply.get_id() != "1"
+    assert reply.get_data() == {"value": 3}
+
+
+def test_no_reply_for_none() -> None:
+    reg = Registry()
+    reg.cloudevent(type="q", name="q")(lambda e: None)
+    request = CloudEvent({"type": "q", "source": "/s"})
+    assert build_reply(None, request, reg.event_functions[0], "/d") is None

@@ -1,0 +1,51 @@
+"""Settings come from the environment once; a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.config import ConfigError, Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 8080
+    assert settings.functions == ("functions",)
+    assert settings.default_reply_source == "/kfn/local"
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "PORT": "9000",
+            "KFN_FUNCTIONS": "a.b, c",
+            "KFN_TIMEOUT": "500ms",
+            "KFN_GRACE_PERIOD": "2m",
+            "KFN_MAX_IN_FLIGHT": "7",
+            "K_SERVICE": "shop",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.functions == ("a.b", "c")
+    assert settings.function_timeout == 0.5
+    assert settings.grace_period == 120
+    assert settings.max_in_flight == 7
+    assert settings.default_reply_source == "/kfn/shop"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "http"),
+        ("PORT", "70000"),
+        ("KFN_TIMEOUT", "-1"),
+        ("KFN_TIMEOUT", "soon"),
+        ("KFN_MAX_BODY_BYTES", "0"),
+        ("KFN_FUNCTIONS", "my-functions"),
+        ("KFN_LOG_LEVEL", "loud"),
+        ("KFN_ACCESS_LOG", "maybe"),
+    ],
+)
+def test_an_invalid_value_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{name}="):
+        Settings.from_env({name: value})
