@@ -245,12 +245,16 @@ def suffix(**attributes: str) -> Filter:
 
 
 def all_of(*filters: Filter) -> Filter:
-    """Match when every filter matches (an empty all_of matches everything, as in Knative)."""
+    """Match when every filter matches."""
+    if not filters:
+        raise FilterError("all_of() needs at least one filter (Knative's `all` does)")
     return AllOf(filters)
 
 
 def any_of(*filters: Filter) -> Filter:
     """Match when at least one filter matches."""
+    if not filters:
+        raise FilterError("any_of() needs at least one filter (Knative's `any` does)")
     return AnyOf(filters)
 
 

@@ -12,6 +12,7 @@ from runtime.filters import (
     all_of,
     any_of,
     build_filter,
+    cesql,
     exact,
     not_,
     prefix,
@@ -54,15 +55,33 @@ def test_all_any_not_compose() -> None:
     assert not not_(f).matches(EVENT)
 
 
-def test_empty_all_and_any_are_no_filter_and_not_keeps_it() -> None:
-    assert all_of().evaluate(EVENT) is Result.NO_FILTER
-    assert any_of().evaluate(EVENT) is Result.NO_FILTER
-    assert not_(all_of()).evaluate(EVENT) is Result.NO_FILTER
-    assert not_(all_of()).matches(EVENT)
+def test_no_filters_at_all_is_no_filter_and_delivers_everything() -> None:
+    everything = build_filter({}, None)
+    assert everything.evaluate(EVENT) is Result.NO_FILTER
+    assert everything.trigger_items() == []
+    assert not_(everything).evaluate(EVENT) is Result.NO_FILTER
 
 
 def test_any_fails_only_when_a_member_failed() -> None:
-    assert any_of(all_of(), exact(type="nope")).evaluate(EVENT) is Result.FAIL
+    assert any_of(build_filter({}, None), exact(type="nope")).evaluate(EVENT) is Result.FAIL
+
+
+@pytest.mark.parametrize("combinator", [all_of, any_of])
+def test_empty_combinators_are_refused_like_the_webhook_does(combinator: object) -> None:
+    with pytest.raises(FilterError, match="at least one"):
+        combinator()  # type: ignore[operator]
+
+
+def test_a_cesql_syntax_error_names_the_position() -> None:
+    with pytest.raises(FilterError, match="position"):
+        cesql("type = 'a' AND")
+
+
+def test_cesql_filters_match_and_render_unchanged() -> None:
+    f = cesql("subject LIKE 'eu-%'")
+    assert f.matches(EVENT)
+    assert not f.matches({**EVENT, "subject": "us-1"})
+    assert f.to_trigger() == {"cesql": "subject LIKE 'eu-%'"}
 
 
 @pytest.mark.parametrize(
