@@ -9,7 +9,7 @@ Each filter evaluates to PASS, FAIL or NO_FILTER, like eventing's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 """Trigger filter keys must match this (eventing trigger_validation.go)."""
+
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _always(attributes: Mapping[str, Any]) -> bool:
+    return True
 
 
 class FilterError(ValueError):
@@ -33,14 +40,32 @@ class Result(Enum):
 
 
 class Filter:
-    """Base of every filter: evaluate an event's attributes, describe itself as a Trigger item."""
+    """Base of every filter: evaluate an event's attributes, describe itself as a Trigger item.
+
+    `evaluate` is the reference, three-valued semantics; `matches` runs a boolean
+    predicate compiled from the tree on first use, which is what dispatch calls for
+    every event and every function.
+    """
+
+    _predicate: Predicate | None = None
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
         raise NotImplementedError
 
     def matches(self, attributes: Mapping[str, Any]) -> bool:
         """Whether a Trigger with this filter would deliver the event (NO_FILTER delivers)."""
-        return self.evaluate(attributes) is not Result.FAIL
+        predicate = self._predicate
+        if predicate is None:
+            predicate = self._predicate = self.compile()
+        return predicate(attributes)
+
+    def compile(self) -> Predicate:
+        """A boolean predicate equal to `evaluate(...) is not FAIL` (overridden for speed)."""
+        return lambda attributes: self.evaluate(attributes) is not Result.FAIL
+
+    def can_be_no_filter(self) -> bool:
+        """Whether this filter may yield NO_FILTER (only empty combinators do)."""
+        return False
 
     def to_trigger(self) -> dict[str, Any]:
         """This filter as one item of a Trigger's `spec.filters` (one dialect per item)."""
@@ -89,6 +114,18 @@ class _AttributeFilter(Filter):
                 return Result.FAIL
         return Result.PASS
 
+    def compile(self) -> Predicate:
+        tests = [self._predicate_for(name, value) for name, value in self._items]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda attributes: all(test(attributes) for test in tests)
+
+    def _predicate_for(self, name: str, expected: str) -> Predicate:
+        test = self._test
+        return lambda attributes: (
+            (actual := attributes.get(name)) is not None and test(actual, expected)
+        )
+
     def to_trigger(self) -> dict[str, Any]:
         # Knative's webhook wants one attribute per dialect map; several become an `all`.
         items = [{self.dialect: {name: value}} for name, value in self._items]
@@ -105,6 +142,10 @@ class Exact(_AttributeFilter):
     def _test(self, actual: Any, expected: str) -> bool:
         # Knative compares the event's value itself: a non-string value never equals.
         return isinstance(actual, str) and actual == expected
+
+    def _predicate_for(self, name: str, expected: str) -> Predicate:
+        # `expected` is a non-empty str, so equality already implies a str value.
+        return lambda attributes: attributes.get(name) == expected
 
 
 class Prefix(_AttributeFilter):
@@ -146,6 +187,22 @@ class AllOf(Filter):
                 result = Result.PASS
         return result
 
+    def can_be_no_filter(self) -> bool:
+        return all(item.can_be_no_filter() for item in self.filters)
+
+    def compile(self) -> Predicate:
+        if not self.filters:
+            return _always
+        if any(item.can_be_no_filter() for item in self.filters):
+            return super().compile()
+        predicates = [item.compile() for item in self.filters]
+        if len(predicates) == 1:
+            return predicates[0]
+        if len(predicates) == 2:
+            first, second = predicates
+            return lambda attributes: first(attributes) and second(attributes)
+        return lambda attributes: all(p(attributes) for p in predicates)
+
     def to_trigger(self) -> dict[str, Any]:
         return {"all": [item.to_trigger() for item in self.filters]}
 
@@ -179,6 +236,15 @@ class AnyOf(Filter):
                 result = Result.FAIL
         return result
 
+    def can_be_no_filter(self) -> bool:
+        return all(item.can_be_no_filter() for item in self.filters)
+
+    def compile(self) -> Predicate:
+        if not self.filters or any(item.can_be_no_filter() for item in self.filters):
+            return super().compile()
+        predicates = [item.compile() for item in self.filters]
+        return lambda attributes: any(p(attributes) for p in predicates)
+
     def to_trigger(self) -> dict[str, Any]:
         return {"any": [item.to_trigger() for item in self.filters]}
 
@@ -197,6 +263,15 @@ class Not(Filter):
         if outcome is Result.FAIL:
             return Result.PASS
         return Result.NO_FILTER
+
+    def can_be_no_filter(self) -> bool:
+        return self.inner.can_be_no_filter()
+
+    def compile(self) -> Predicate:
+        if self.inner.can_be_no_filter():
+            return super().compile()
+        inner = self.inner.compile()
+        return lambda attributes: not inner(attributes)
 
     def to_trigger(self) -> dict[str, Any]:
         return {"not": self.inner.to_trigger()}
@@ -221,6 +296,9 @@ class Cesql(Filter):
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
         return Result.PASS if self.expression.matches(attributes) else Result.FAIL
+
+    def compile(self) -> Predicate:
+        return self.expression.matches
 
     def to_trigger(self) -> dict[str, Any]:
         return {"cesql": self.source}
