@@ -173,38 +173,58 @@ def _as_filters(dialect: str, filters: Iterable[Filter]) -> tuple[Filter, ...]:
     return result
 
 
-class AllOf(Filter):
+class _Combinator(Filter):
+    """all/any: the first `decisive` outcome decides; NO_FILTER members are neutral."""
+
+    dialect = ""
+    function = ""
+    decisive = Result.FAIL
+
     def __init__(self, filters: Iterable[Filter]) -> None:
-        self.filters = _as_filters("all_of", filters)
+        self.filters = _as_filters(self.function, filters)
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
+        other = Result.PASS if self.decisive is Result.FAIL else Result.FAIL
         result = Result.NO_FILTER
         for item in self.filters:
             outcome = item.evaluate(attributes)
-            if outcome is Result.FAIL:
-                return Result.FAIL
-            if outcome is Result.PASS:
-                result = Result.PASS
+            if outcome is self.decisive:
+                return outcome
+            if outcome is other:
+                result = other
         return result
 
     def can_be_no_filter(self) -> bool:
         return all(item.can_be_no_filter() for item in self.filters)
 
+    def _member_predicates(self) -> list[Predicate] | None:
+        """The members' boolean predicates, or None when a member may be NO_FILTER."""
+        if not self.filters or any(item.can_be_no_filter() for item in self.filters):
+            return None
+        return [item.compile() for item in self.filters]
+
+    def to_trigger(self) -> dict[str, Any]:
+        return {self.dialect: [item.to_trigger() for item in self.filters]}
+
+    def __repr__(self) -> str:
+        return f"{self.function}({', '.join(map(repr, self.filters))})"
+
+
+class AllOf(_Combinator):
+    dialect, function, decisive = "all", "all_of", Result.FAIL
+
     def compile(self) -> Predicate:
         if not self.filters:
             return _always
-        if any(item.can_be_no_filter() for item in self.filters):
+        predicates = self._member_predicates()
+        if predicates is None:
             return super().compile()
-        predicates = [item.compile() for item in self.filters]
         if len(predicates) == 1:
             return predicates[0]
         if len(predicates) == 2:
             first, second = predicates
             return lambda attributes: first(attributes) and second(attributes)
         return lambda attributes: all(p(attributes) for p in predicates)
-
-    def to_trigger(self) -> dict[str, Any]:
-        return {"all": [item.to_trigger() for item in self.filters]}
 
     def trigger_items(self) -> list[dict[str, Any]]:
         """The top-level `spec.filters` list, an implicit `all` in Knative."""
@@ -218,38 +238,15 @@ class AllOf(Filter):
                 items.append(rendered)
         return items
 
-    def __repr__(self) -> str:
-        return f"all_of({', '.join(map(repr, self.filters))})"
 
-
-class AnyOf(Filter):
-    def __init__(self, filters: Iterable[Filter]) -> None:
-        self.filters = _as_filters("any_of", filters)
-
-    def evaluate(self, attributes: Mapping[str, Any]) -> Result:
-        result = Result.NO_FILTER
-        for item in self.filters:
-            outcome = item.evaluate(attributes)
-            if outcome is Result.PASS:
-                return Result.PASS
-            if outcome is Result.FAIL:
-                result = Result.FAIL
-        return result
-
-    def can_be_no_filter(self) -> bool:
-        return all(item.can_be_no_filter() for item in self.filters)
+class AnyOf(_Combinator):
+    dialect, function, decisive = "any", "any_of", Result.PASS
 
     def compile(self) -> Predicate:
-        if not self.filters or any(item.can_be_no_filter() for item in self.filters):
+        predicates = self._member_predicates()
+        if predicates is None:
             return super().compile()
-        predicates = [item.compile() for item in self.filters]
         return lambda attributes: any(p(attributes) for p in predicates)
-
-    def to_trigger(self) -> dict[str, Any]:
-        return {"any": [item.to_trigger() for item in self.filters]}
-
-    def __repr__(self) -> str:
-        return f"any_of({', '.join(map(repr, self.filters))})"
 
 
 class Not(Filter):
