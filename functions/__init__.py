@@ -1,9 +1,12 @@
 """The example app: a small shop's order flow, written with kfn decorators.
 
 `kfn run` (or `uvicorn runtime.app:app`) loads this package; each module below
-registers its functions when imported.
+registers its functions when imported. The order flow: an order is billed (`orders`,
+a reply), the invoice ships the order (`shipping`, an emit), the shipment notifies
+the customer (`notify`, a reply), `audit` records every step, and `schedules` runs
+a nightly job.
 """
 
-from functions import audit, greet, orders
+from functions import audit, greet, notify, orders, schedules, shipping
 
-__all__ = ["audit", "greet", "orders"]
+__all__ = ["audit", "greet", "notify", "orders", "schedules", "shipping"]

@@ -22,3 +22,15 @@ class Invoice(BaseModel):
     order_id: str
     customer: str
     total: float
+
+
+class Shipment(BaseModel):
+    shipment_id: str
+    order_id: str
+    customer: str
+    carrier: str
+
+
+class Notification(BaseModel):
+    customer: str
+    message: str

@@ -8,9 +8,11 @@ The public API lives here; modules behind it may move.
 
 from cloudevents.core.v1.event import CloudEvent
 
+from runtime.emitter import EmitError, emit
 from runtime.filters import all_of, any_of, cesql, exact, not_, prefix, suffix
 from runtime.problems import Drop, Retry
 from runtime.registry import RegistrationError, Registry, default_registry
+from runtime.schedule import schedule
 
 http = default_registry.http
 cloudevent = default_registry.cloudevent
@@ -21,6 +23,7 @@ readiness = default_registry.readiness
 __all__ = [
     "CloudEvent",
     "Drop",
+    "EmitError",
     "RegistrationError",
     "Registry",
     "Retry",
@@ -28,6 +31,7 @@ __all__ = [
     "any_of",
     "cesql",
     "cloudevent",
+    "emit",
     "exact",
     "http",
     "not_",
@@ -35,5 +39,6 @@ __all__ = [
     "on_startup",
     "prefix",
     "readiness",
+    "schedule",
     "suffix",
 ]

@@ -15,9 +15,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runtime import codec, logs
+from runtime import codec, emitter, logs
 from runtime.config import ConfigError, Settings
 from runtime.dispatch import Dispatcher, Target
 from runtime.lifecycle import Lifecycle, run_hook
@@ -25,6 +25,11 @@ from runtime.loader import LoadError, load_modules
 from runtime.metrics import Metrics
 from runtime.problems import Problem
 from runtime.registry import RegistrationError, Registry, default_registry
+from runtime.sink import SinkConfig
+
+if TYPE_CHECKING:
+    from runtime.local_broker import LocalBroker
+    from runtime.scheduler import Scheduler
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,6 +71,9 @@ class App:
         self.lifecycle = Lifecycle(self.settings.grace_period)
         self.dispatcher: Dispatcher | None = None
         self.http_app: ASGIApp | None = None
+        self.emitter: emitter.Emitter | None = None
+        self.local_broker: LocalBroker | None = None
+        self.scheduler: Scheduler | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -80,6 +88,8 @@ class App:
         try:
             if self._load:
                 load_modules(self.settings.functions)
+            if self.settings.service_unit:
+                select_unit(self.registry, self.settings.service_unit)
             self.dispatcher = Dispatcher(self.registry, self.settings, self.metrics)
             if self.registry.http_functions:
                 from runtime.http_routes import build_http_app
@@ -87,6 +97,7 @@ class App:
                 self.http_app = build_http_app(self.registry)
         except (LoadError, RegistrationError) as error:
             raise StartupError(str(error)) from None
+        self._connect_sink()
         for hook in self.registry.startup_hooks:
             try:
                 await run_hook(hook)
@@ -102,9 +113,31 @@ class App:
             functions=sorted(self.registry.functions),
             service=self.settings.k_service or None,
         )
+        if self.settings.schedules:
+            from runtime.scheduler import Scheduler
+
+            self.scheduler = Scheduler(self.dispatcher, self.lifecycle)
+            self.scheduler.start()
+
+    def _connect_sink(self) -> None:
+        """Point `emit` at K_SINK, or at a local broker under `kfn run` (runtime/local_broker.py)."""
+        assert self.dispatcher is not None
+        try:
+            sink = SinkConfig.from_env()
+        except ConfigError as error:
+            raise StartupError(f"invalid configuration: {error}") from None
+        if self.settings.local_broker and sink.url is None:
+            from runtime.local_broker import LocalBroker
+
+            self.local_broker = LocalBroker(self.dispatcher, self.lifecycle)
+            self.dispatcher.tap = self.local_broker  # replies go to the broker, too
+        self.emitter = emitter.Emitter.from_settings(self.settings, sink, self.local_broker)
+        emitter.install(self.emitter)
 
     async def shutdown(self) -> None:
         """Let in-flight work finish (within the grace period), then run shutdown hooks."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         self.lifecycle.draining = True
         await self.lifecycle.wait_idle(self.settings.grace_period)
         for hook in self.registry.shutdown_hooks:
@@ -112,6 +145,12 @@ class App:
                 await run_hook(hook)
             except Exception as error:
                 logs.event(logging.ERROR, "shutdown hook failed", error, hook=hook.name)
+        if self.local_broker is not None:
+            await self.local_broker.aclose()
+        if self.emitter is not None:
+            await self.emitter.aclose()
+            if emitter.installed() is self.emitter:
+                emitter.install(None)
 
     # -- ASGI ----------------------------------------------------------------------
 
@@ -348,6 +387,26 @@ async def _respond_problem(
     if extra_headers:
         headers.extend(extra_headers)
     await _respond(send, problem.status, headers, problem.body())
+
+
+def select_unit(registry: Registry, unit: str) -> None:
+    """Keep only the functions of one deployment unit (KFN_SERVICE_UNIT).
+
+    `kfn manifests` runs one image as several Knative Services when functions are
+    grouped with `service=...`, and tells each Service its group. The functions
+    declared with `service=<unit>` stay; when no function declares `<unit>`, it is
+    the app's main Service, where the functions declared without `service=` stay.
+    """
+    main = all(spec.service != unit for spec in registry.functions.values())
+    keep = [
+        name
+        for name, spec in registry.functions.items()
+        if spec.service == unit or (main and spec.service is None)
+    ]
+    if not keep:
+        raise RegistrationError(f"KFN_SERVICE_UNIT={unit!r}: no function belongs to this unit")
+    for name in [name for name in registry.functions if name not in keep]:
+        del registry.functions[name]
 
 
 app = App()

@@ -67,6 +67,11 @@ class Settings:
     reply_source: str = ""
     log_level: str = "INFO"
     access_log: bool = False
+    local_broker: bool = False
+    schedules: bool = False
+    emit_timeout: float = 10.0
+    emit_retries: int = 3
+    service_unit: str = ""
     k_service: str = ""
     k_revision: str = ""
     k_configuration: str = ""
@@ -117,6 +122,25 @@ class Settings:
             kwargs["log_level"] = level
         if (raw := get("KFN_ACCESS_LOG")) is not None:
             kwargs["access_log"] = _parse_bool("KFN_ACCESS_LOG", raw)
+        # The local event loop (runtime/local_broker.py, runtime/scheduler.py): `kfn run`
+        # turns these on off Knative; plain `uvicorn runtime.app:app` leaves them off.
+        if (raw := get("KFN_LOCAL_BROKER")) is not None:
+            kwargs["local_broker"] = _parse_bool("KFN_LOCAL_BROKER", raw)
+        if (raw := get("KFN_SCHEDULES")) is not None:
+            kwargs["schedules"] = _parse_bool("KFN_SCHEDULES", raw)
+        if (raw := get("KFN_EMIT_TIMEOUT")) is not None:
+            kwargs["emit_timeout"] = parse_duration("KFN_EMIT_TIMEOUT", raw)
+        if (raw := get("KFN_EMIT_RETRIES")) is not None:
+            kwargs["emit_retries"] = _parse_int("KFN_EMIT_RETRIES", raw, 0, 10)
+        if (raw := get("KFN_SERVICE_UNIT")) is not None:
+            # Set by `kfn manifests` on each Service of an app grouped with service=...
+            unit = raw.strip()
+            if len(unit) > 63 or not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", unit):
+                raise ConfigError(
+                    f"KFN_SERVICE_UNIT={raw!r} is not a Knative Service name "
+                    "(lower-case letters, digits and '-', starting with a letter)"
+                )
+            kwargs["service_unit"] = unit
         kwargs["k_service"] = env.get("K_SERVICE", "")
         kwargs["k_revision"] = env.get("K_REVISION", "")
         kwargs["k_configuration"] = env.get("K_CONFIGURATION", "")

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cloudevents.core.v1.event import CloudEvent
 
@@ -23,6 +23,17 @@ from runtime.metrics import Metrics
 from runtime.problems import Drop, Problem, Retry, is_retried
 from runtime.registry import EventFunction, Registry
 from runtime.replies import build_reply
+
+current_invocation: contextvars.ContextVar[tuple[str, CloudEvent] | None] = contextvars.ContextVar(
+    "kfn_invocation", default=None
+)
+"""(function name, event) while a function runs, when a tap is set: who emitted an event."""
+
+
+class Tap(Protocol):
+    """Sees every reply a function returns; the local broker re-ingests them (kfn run)."""
+
+    def replied(self, function: str, event: CloudEvent, reply: CloudEvent) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class Dispatcher:
                 is_async=spec.is_async,
             )
         self._ordered = tuple(self.targets.values())
+        self.tap: Tap | None = None
 
     def match(self, event: CloudEvent) -> list[Target]:
         attributes = event.get_attributes()
@@ -91,11 +103,15 @@ class Dispatcher:
         self.metrics.started(name)
         started = time.perf_counter()
         status = 500
+        tap = self.tap
+        invocation = current_invocation.set((name, event)) if tap is not None else None
         try:
             args, kwargs = target.binding.arguments(event, name)
             result = await self._invoke(target, args, kwargs)
             reply = build_reply(result, event, target.spec, self.reply_source)
             status = 200 if reply is not None else 202
+            if tap is not None and reply is not None:
+                tap.replied(name, event, reply)
             return reply
         except Problem as problem:
             problem.extra.setdefault("function", name)
@@ -135,6 +151,8 @@ class Dispatcher:
                 event_id=event_id,
             ) from error
         finally:
+            if invocation is not None:
+                current_invocation.reset(invocation)
             self.metrics.finished(name, status, time.perf_counter() - started)
 
     async def _invoke(self, target: Target, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -10,9 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from runtime.cli import invoke, run
+from runtime.cli import deploy, invoke, run
+from runtime.cli import list as list_command
 
-SUBCOMMANDS = (run, invoke)
+SUBCOMMANDS = (run, invoke, deploy, list_command)
 
 
 class CommandError(Exception):

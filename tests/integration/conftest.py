@@ -10,6 +10,8 @@ from tests.conftest import Server, start_server
 
 @pytest.fixture(scope="module")
 def mirror_server() -> Iterator[Server]:
-    server = start_server("tests.apps.mirror")
+    # The mirror replies to every event, itself included: under the local broker each
+    # reply would loop back to it until the hop limit (as behind a real Broker).
+    server = start_server("tests.apps.mirror", {"KFN_LOCAL_BROKER": "false"})
     yield server
     server.stop(signal.SIGKILL)

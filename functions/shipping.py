@@ -1,0 +1,32 @@
+"""A function that emits: it sends a new event to the Broker instead of replying.
+
+When an invoice is created the order ships, and `com.example.shipment.dispatched`
+goes to the Broker through `emit` (K_SINK on Knative, the local broker under
+`kfn run`). A reply is one event back to whoever delivered the invoice; an emit can
+happen any number of times, at any point in the function. `emits=` declares the
+type, so the generated manifests give this function's Service a SinkBinding.
+"""
+
+from __future__ import annotations
+
+from functions.models import Invoice, Shipment
+from runtime import CloudEvent, cloudevent, emit
+
+SHIPMENT_DISPATCHED = "com.example.shipment.dispatched"
+
+
+@cloudevent(type="com.example.invoice.created", emits=[SHIPMENT_DISPATCHED])
+async def ship(invoice: Invoice) -> None:
+    """Hand the order to a carrier, then announce it; an emit that fails raises (and is retried)."""
+    shipment = Shipment(
+        shipment_id=f"ship-{invoice.order_id}",
+        order_id=invoice.order_id,
+        customer=invoice.customer,
+        carrier="parcel-express",
+    )
+    await emit(
+        CloudEvent(
+            {"type": SHIPMENT_DISPATCHED, "source": "/shop/shipping", "subject": invoice.order_id},
+            shipment.model_dump(mode="json"),
+        )
+    )
