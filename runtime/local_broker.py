@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -149,14 +150,17 @@ class LocalBroker:
                 Hop(event_id, event_type, origin, None, 503, ttl, "shutting down: dropped")
             )
             return 503
-        delivered = self._as_delivered(event)
-        targets = self.dispatcher.match(delivered)
+        arrived = canonical_string(datetime.now(UTC))
+        targets = self.dispatcher.match(_as_delivered(event, arrived))
         if not targets:
             fields: dict[str, Any] = {"event_id": event_id, "type": event_type, "from": origin}
             logs.event(logging.DEBUG, "no function matches", **fields)
             return 202
         loop = asyncio.get_running_loop()
         for target in targets:
+            # Each Trigger delivers its own copy: one function changing its event's data
+            # must not change what another receives, or what the sender was answered.
+            delivered = _as_delivered(event, arrived)
             self.lifecycle.enter(event=True)
             task = loop.create_task(self._deliver(target, delivered, ttl, origin))
             self._tasks.add(task)
@@ -166,13 +170,6 @@ class LocalBroker:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.lifecycle.leave(event=True)
-
-    @staticmethod
-    def _as_delivered(event: CloudEvent) -> CloudEvent:
-        """The event as a Trigger delivers it: without the TTL, with the arrival time."""
-        attributes = {k: v for k, v in event.get_attributes().items() if k != TTL_ATTRIBUTE}
-        attributes.setdefault(ARRIVAL_ATTRIBUTE, canonical_string(datetime.now(UTC)))
-        return trusted_event(attributes, event.get_data())
 
     # -- delivery ----------------------------------------------------------------------
 
@@ -217,6 +214,13 @@ class LocalBroker:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+
+
+def _as_delivered(event: CloudEvent, arrived: str) -> CloudEvent:
+    """A copy of the event as a Trigger delivers it: without the TTL, with the arrival time."""
+    attributes = {k: v for k, v in event.get_attributes().items() if k != TTL_ATTRIBUTE}
+    attributes.setdefault(ARRIVAL_ATTRIBUTE, arrived)
+    return trusted_event(attributes, copy.deepcopy(event.get_data()))
 
 
 def _hop_ttl(event: CloudEvent) -> int:

@@ -161,7 +161,17 @@ class Scheduler:
         schedule: Schedule = target.spec.schedule
         after = datetime.now(UTC)
         while True:
-            fire_at = self._next_fire(schedule, after)
+            try:
+                fire_at = self._next_fire(schedule, after)
+            except Exception as error:  # croniter refusing what Knative accepts: say so, stop
+                logs.event(
+                    logging.ERROR,
+                    "schedule stopped: its next time cannot be computed",
+                    error,
+                    function=target.name,
+                    schedule=_describe(schedule),
+                )
+                return
             delay = (fire_at - datetime.now(UTC)).total_seconds()
             if delay > 0:
                 await asyncio.sleep(delay)

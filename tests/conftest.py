@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -34,11 +36,11 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A `kfn run` process on 127.0.0.1."""
+    """A `kfn run` process on 127.0.0.1; its output goes to a file, so it never blocks."""
 
     process: subprocess.Popen[str]
     port: int
-    output: list[str] = field(default_factory=list)
+    log_file: IO[str]
 
     @property
     def url(self) -> str:
@@ -55,9 +57,8 @@ class Server:
         return self.process.returncode
 
     def logs(self) -> str:
-        if self.process.stdout and self.process.poll() is not None:
-            self.output.append(self.process.stdout.read())
-        return "".join(self.output)
+        with open(self.log_file.name) as handle:
+            return handle.read()
 
 
 def start_server(
@@ -66,15 +67,16 @@ def start_server(
     port = free_port()
     environ = {**os.environ, "KFN_FUNCTIONS": functions, "PORT": str(port), **(env or {})}
     environ["PYTHONPATH"] = str(REPO)
+    log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-server-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "runtime", "run", "--host", "127.0.0.1"],
         cwd=REPO,
         env=environ,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    server = Server(process, port)
+    server = Server(process, port, log_file)
     if wait_ready:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

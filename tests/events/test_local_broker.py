@@ -65,6 +65,16 @@ async def repeat(event: CloudEvent) -> None:
     await emit(CloudEvent({"type": "loop.emit", "source": "/tests/repeat"}))
 
 
+@registry.cloudevent(type="copy.check")
+async def mutate(event: CloudEvent) -> None:
+    event.get_data()["touched"] = True
+
+
+@registry.cloudevent(type="copy.check")
+async def observe(event: CloudEvent) -> None:
+    CALLS.append(("observe", dict(event.get_data())))
+
+
 @schedule("0 * * * *", registry=registry)
 async def tick(event: CloudEvent) -> CloudEvent:
     seen("tick", event)
@@ -217,3 +227,14 @@ async def test_with_k_sink_set_the_local_broker_stays_off(
         assert app.emitter is not None and app.emitter.target.startswith("http://broker")
     finally:
         await app.shutdown()
+
+
+async def test_each_function_gets_its_own_copy_of_the_event(
+    kfn_app: App, kfn_client: KfnClient
+) -> None:
+    assert kfn_app.local_broker is not None
+    sent = event("copy.check", {"n": 1})
+    kfn_app.local_broker.ingest(sent, "test", None)
+    await kfn_client.settle()
+    assert called("observe") == [{"n": 1}]
+    assert sent.get_data() == {"n": 1}

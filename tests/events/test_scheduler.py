@@ -211,3 +211,22 @@ def test_kfn_run_no_schedules_fires_nothing(live_server: Callable[..., LiveServe
     time.sleep(2.2)
     assert server.hops() == []
     assert server.records("schedules on") == []
+
+
+async def test_a_schedule_whose_next_time_fails_is_stopped_with_an_error(
+    kfn_log: list[logging.LogRecord],
+) -> None:
+    registry = Registry()
+    scheduled(registry)
+
+    def broken(_: Schedule, after: datetime) -> datetime:
+        raise ValueError("no such day")
+
+    dispatcher = Dispatcher(registry, Settings(), Metrics())
+    scheduler = Scheduler(dispatcher, Lifecycle(1.0), next_fire=broken, project_dir=REPO)
+    scheduler.start()
+    await asyncio.sleep(0.05)
+    (error,) = [r for r in kfn_log if r.levelno == logging.ERROR]
+    assert fields(error) == {"function": "sweep", "schedule": "0 3 * * * (UTC)"}
+    assert error.exc_info is not None and "no such day" in str(error.exc_info[1])
+    await scheduler.stop()
