@@ -146,6 +146,7 @@ def handle(args: argparse.Namespace) -> int:
 def print_response(response: Any) -> None:
     """The status, then the reply event's attributes and data, or the body."""
     from runtime.codec import Mode, decode, detect_mode
+    from runtime.codec.attributes import canonical_string
     from runtime.problems import Problem
 
     print(f"{response.status_code} {response.reason_phrase}")
@@ -165,7 +166,7 @@ def print_response(response: Any) -> None:
         for event in events:
             print(f"Reply event ({'batch' if mode is Mode.BATCH else mode.value}):")
             for name, value in event.get_attributes().items():
-                print(f"  {name}: {value}")
+                print(f"  {name}: {canonical_string(value)}")
             data = event.get_data()
             if data is not None:
                 shown = data if isinstance(data, str | bytes) else json.dumps(data, indent=2)
