@@ -3,10 +3,10 @@
 `kfn run` (or `uvicorn runtime.app:app`) loads this package; each module below
 registers its functions when imported. The order flow: an order is billed (`orders`,
 a reply), the invoice ships the order (`shipping`, an emit), the shipment notifies
-the customer (`notify`, a reply), `audit` records every step, and `schedules` runs
-a nightly job.
+the customer (`notify`, a reply), `audit` records every step, `archive` writes the
+order events to a file (a sync function), and `schedules` runs a nightly job.
 """
 
-from functions import audit, greet, notify, orders, schedules, shipping
+from functions import archive, audit, greet, notify, orders, schedules, shipping
 
-__all__ = ["audit", "greet", "notify", "orders", "schedules", "shipping"]
+__all__ = ["archive", "audit", "greet", "notify", "orders", "schedules", "shipping"]

@@ -1,7 +1,8 @@
-"""A sync function with a prefix filter and no reply, and a startup hook.
+"""An audit trail of every shop event, and a startup hook.
 
-Sync functions run in a thread pool, so a blocking call here does not stall the
-event loop that serves everything else.
+Nothing here blocks (the trail is in memory), so the function is `async def` and
+runs on the event loop; a function that does blocking I/O is a plain `def`
+instead, like `archive` in archive.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def open_audit_trail() -> None:
 
 
 @cloudevent(filters=[prefix(type="com.example.")])
-def audit(event: CloudEvent) -> None:
+async def audit(event: CloudEvent) -> None:
     """Record every shop event; returning None means: acknowledge, no reply."""
     AUDIT_TRAIL.append(f"{event.get_type()} {event.get_id()}")
     log.info("audited %s %s", event.get_type(), event.get_id())

@@ -6,6 +6,9 @@ transport, `kfn_sink` catches what the functions emit.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from functions.audit import AUDIT_TRAIL
@@ -112,3 +115,17 @@ async def test_the_whole_order_flow_runs_in_process(kfn_client: KfnClient) -> No
     }
     assert f"com.example.invoice.created {invoice.get_id()}" in AUDIT_TRAIL
     assert len(AUDIT_TRAIL) == 4  # the order and the three events it caused
+
+
+async def test_order_events_are_archived_by_the_sync_function(
+    kfn_client: KfnClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "orders.jsonl"
+    monkeypatch.setenv("SHOP_ARCHIVE", str(archive))
+    answer = await kfn_client.send(
+        event("com.example.order.cancelled", {"order_id": "o-9"}), to="archive"
+    )
+    assert answer.status_code == 202
+    (line,) = archive.read_text().splitlines()
+    assert json.loads(line)["type"] == "com.example.order.cancelled"
+    assert json.loads(line)["data"] == {"order_id": "o-9"}
