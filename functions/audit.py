@@ -8,12 +8,13 @@ instead, like `archive` in archive.py.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from runtime import CloudEvent, cloudevent, on_startup
 from runtime.filters import prefix
 
 log = logging.getLogger("functions.audit")
-AUDIT_TRAIL: list[str] = []
+AUDIT_TRAIL: deque[str] = deque(maxlen=1000)  # the latest entries; a real app would store them
 
 
 @on_startup

@@ -327,13 +327,10 @@ class App:
 
 async def _read_body(receive: Receive, limit: int, content_length: bytes | None) -> bytes:
     """The whole body, refusing with 413 as soon as it is known to exceed `limit`."""
-    too_large = Problem(
-        413, "body-too-large", f"the body is larger than the limit of {limit} bytes"
-    )
     if content_length is not None:
         try:
             if int(content_length) > limit:
-                raise too_large
+                raise _too_large(limit)
         except ValueError:
             raise Problem(400, "invalid-content-length", "Content-Length is not a number") from None
     message = await receive()
@@ -342,7 +339,7 @@ async def _read_body(receive: Receive, limit: int, content_length: bytes | None)
         if message["type"] == "http.disconnect":
             raise ClientDisconnected
         if len(body) > limit:
-            raise too_large
+            raise _too_large(limit)
         return body
     chunks = [body]
     size = len(body)
@@ -353,10 +350,14 @@ async def _read_body(receive: Receive, limit: int, content_length: bytes | None)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "body-too-large", f"the body is larger than the limit of {limit} bytes")
 
 
 def _log_problem(problem: Problem, function: str | None, event_id: str | None) -> None:

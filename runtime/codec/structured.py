@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from typing import Any
 
-from cloudevents.core.bindings.http import to_structured
 from cloudevents.core.v1.event import CloudEvent
 
 from runtime.codec.attributes import check_attributes
-from runtime.codec.data import FORMAT
 from runtime.codec.event import trusted_event
 from runtime.problems import bad_event
 
@@ -68,7 +67,15 @@ def decode_batch(body: bytes) -> list[CloudEvent]:
 
 
 def encode(event: CloudEvent) -> bytes:
-    return bytes(to_structured(event, FORMAT).body)
+    """The JSON format of one event, written by the SDK (imported on the first reply)."""
+    return bytes(_sdk_format().write(event))
+
+
+@functools.cache
+def _sdk_format() -> Any:
+    from cloudevents.core.formats.json import JSONFormat
+
+    return JSONFormat()
 
 
 def encode_batch(events: list[CloudEvent]) -> bytes:

@@ -99,7 +99,7 @@ async def test_the_nightly_sweep_runs_on_its_ping(
 async def test_every_step_is_audited(kfn_client: KfnClient) -> None:
     answer = await kfn_client.send(event("com.example.cart.updated", id="c-1"))
     assert answer.status_code == 202
-    assert AUDIT_TRAIL == ["com.example.cart.updated c-1"]
+    assert list(AUDIT_TRAIL) == ["com.example.cart.updated c-1"]
 
 
 @pytest.mark.kfn(local_broker=True)
