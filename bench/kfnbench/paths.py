@@ -1,0 +1,23 @@
+"""Where things are: derived from this file, so the harness runs from any checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent
+ROOT = BENCH.parent
+APPS = BENCH / "apps"
+WORK = BENCH / ".work"
+VENV = BENCH / ".venv"
+FF_VENV = VENV / "anchors" / "functions-framework"
+REQUIREMENTS = BENCH / "requirements.txt"
+FF_REQUIREMENTS = BENCH / "requirements-functions-framework.txt"
+KFN_SNAPSHOT = WORK / "kfn-src"
+"""runtime/ and functions/ as they were when the run began: kfn is built from this copy
+and serves the example app from it, so edits in the checkout during a run (or a
+half-edited tree) cannot mix two versions of kfn in one result."""
+
+
+def venv_bin(venv: Path, name: str) -> Path:
+    """An executable of a virtual environment (POSIX layout; the bench is Linux-only)."""
+    return venv / "bin" / name
