@@ -39,7 +39,7 @@ class Binding:
 
     parameters: tuple[Parameter, ...]
 
-    def arguments(self, event: CloudEvent, function: str) -> tuple[list[Any], dict[str, Any]]:
+    def arguments(self, event: CloudEvent) -> tuple[list[Any], dict[str, Any]]:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for parameter in self.parameters:

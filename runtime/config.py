@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from runtime.registry import is_service_name
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -135,7 +137,7 @@ class Settings:
         if (raw := get("KFN_SERVICE_UNIT")) is not None:
             # Set by `kfn manifests` on each Service of an app grouped with service=...
             unit = raw.strip()
-            if len(unit) > 63 or not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", unit):
+            if not is_service_name(unit):
                 raise ConfigError(
                     f"KFN_SERVICE_UNIT={raw!r} is not a Knative Service name "
                     "(lower-case letters, digits and '-', starting with a letter)"

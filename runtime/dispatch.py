@@ -106,7 +106,7 @@ class Dispatcher:
         tap = self.tap
         invocation = current_invocation.set((name, event)) if tap is not None else None
         try:
-            args, kwargs = target.binding.arguments(event, name)
+            args, kwargs = target.binding.arguments(event)
             result = await self._invoke(target, args, kwargs)
             reply = build_reply(result, event, target.spec, self.reply_source)
             status = 200 if reply is not None else 202

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cloudevents.core.v1.event import CloudEvent
 
 from runtime import logs
-from runtime.codec import binary
+from runtime.codec import to_http
 from runtime.codec.attributes import canonical_string, check_attributes
 from runtime.codec.event import trusted_event
 from runtime.config import ConfigError, Settings
@@ -162,8 +162,7 @@ class Emitter:
     async def _post(self, url: str, event: CloudEvent) -> None:
         import httpx
 
-        raw_headers, body = binary.encode(event)
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+        headers, body = to_http(event)
         client = self.client()
         attempts = self.retries + 1
         last = ""

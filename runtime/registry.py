@@ -24,6 +24,11 @@ FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
+def is_service_name(name: str) -> bool:
+    """A Knative Service name: a DNS-1035 label (letters, digits, '-'; at most 63)."""
+    return len(name) <= 63 and SERVICE_NAME.match(name) is not None
+
+
 class RegistrationError(ValueError):
     """A function or hook was declared wrongly; raised when its decorator runs."""
 
@@ -115,7 +120,7 @@ class Registry:
                 "(names must be unique, ignoring case and '_' versus '-'); pass name=... "
                 "to the decorator"
             )
-        if spec.service is not None and not SERVICE_NAME.match(spec.service):
+        if spec.service is not None and not is_service_name(spec.service):
             raise RegistrationError(
                 f"function {spec.name!r} in {where}: service={spec.service!r} is not a valid "
                 "Knative Service name (lower-case letters, digits and '-', starting with a letter)"

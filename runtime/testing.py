@@ -48,8 +48,8 @@ from cloudevents.core.v1.event import CloudEvent
 
 from runtime import emitter
 from runtime.app import App
-from runtime.codec import binary as binary_mode
-from runtime.codec import decode, detect_mode, structured
+from runtime.codec import Mode as ContentMode
+from runtime.codec import carries_event, from_http, to_http
 from runtime.codec.event import trusted_event
 from runtime.config import Settings
 from runtime.local_broker import Hop
@@ -121,12 +121,8 @@ def answer_of(response: httpx.Response) -> Answer:
     content_type = response.headers.get("content-type", "")
     reply = None
     problem = None
-    is_event = "ce-specversion" in response.headers or content_type.startswith(
-        "application/cloudevents"
-    )
-    if response.is_success and is_event:
-        raw = [(k.encode(), v.encode()) for k, v in response.headers.multi_items()]
-        events = decode(detect_mode(content_type.encode()), raw, response.content)
+    if response.is_success and carries_event(response.headers):
+        events = from_http(response.headers.multi_items(), response.content)
         reply = events[0] if len(events) == 1 else None
     elif content_type.startswith("application/problem+json"):
         problem = response.json()
@@ -145,14 +141,9 @@ class KfnClient:
         self, event: CloudEvent, *, to: str | None = None, mode: Mode = "binary"
     ) -> Answer:
         """POST the event to `/` (every matching function) or `/events/<to>` (one function)."""
-        if mode == "binary":
-            raw_headers, body = binary_mode.encode(event)
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
-        elif mode == "structured":
-            headers = [("content-type", "application/cloudevents+json")]
-            body = structured.encode(event)
-        else:
+        if mode not in ("binary", "structured"):
             raise ValueError(f"mode must be 'binary' or 'structured', not {mode!r}")
+        headers, body = to_http(event, ContentMode(mode))
         path = "/" if to is None else f"/events/{to}"
         return answer_of(await self.http.post(path, headers=headers, content=body))
 
@@ -221,9 +212,7 @@ class CapturedSink:
         self.requests.append(request)
         if self._failures:
             return httpx.Response(self._failures.pop(0))
-        raw = list(request.headers.raw)
-        content_type = request.headers.get("content-type", "").encode("latin-1")
-        self.events.extend(decode(detect_mode(content_type or None), raw, request.content))
+        self.events.extend(from_http(request.headers.multi_items(), request.content))
         return httpx.Response(202)
 
 

@@ -114,7 +114,7 @@ def handle(args: argparse.Namespace) -> int:
     import httpx
 
     from runtime.cli import CommandError
-    from runtime.codec import binary, structured
+    from runtime.codec import Mode, to_http
 
     body = _body(args)
     headers: dict[str, str] = {}
@@ -126,12 +126,8 @@ def handle(args: argparse.Namespace) -> int:
     else:
         method = "POST"
         event = build_event(args, body)
-        if args.mode == "binary":
-            raw_headers, content = binary.encode(event)
-            headers = {k.decode(): v.decode() for k, v in raw_headers}
-        else:
-            headers = {"content-type": "application/cloudevents+json"}
-            content = structured.encode(event)
+        pairs, content = to_http(event, Mode(args.mode))
+        headers = dict(pairs)
         print(f"> {args.mode} event {event.get_type()} id={event.get_id()}", file=sys.stderr)
     try:
         response = httpx.request(
@@ -145,20 +141,16 @@ def handle(args: argparse.Namespace) -> int:
 
 def print_response(response: Any) -> None:
     """The status, then the reply event's attributes and data, or the body."""
-    from runtime.codec import Mode, decode, detect_mode
+    from runtime.codec import Mode, carries_event, detect_mode, from_http
     from runtime.codec.attributes import canonical_string
     from runtime.problems import Problem
 
     print(f"{response.status_code} {response.reason_phrase}")
     content_type = response.headers.get("content-type", "")
-    is_event = "ce-specversion" in response.headers or content_type.startswith(
-        "application/cloudevents"
-    )
-    if response.is_success and is_event:
+    if response.is_success and carries_event(response.headers):
         try:
-            mode = detect_mode(content_type.encode())
-            raw = [(k.encode(), v.encode()) for k, v in response.headers.multi_items()]
-            events = decode(mode, raw, response.content)
+            mode = detect_mode(content_type.encode("latin-1"))
+            events = from_http(response.headers.multi_items(), response.content)
         except Problem as problem:
             print(f"(the reply is not a valid CloudEvent: {problem.detail})")
             print(response.text)

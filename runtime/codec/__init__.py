@@ -6,7 +6,7 @@ package adds what the HTTP binding requires and the SDK does not enforce.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
 
 from cloudevents.core.v1.event import CloudEvent
@@ -59,4 +59,34 @@ def encode(mode: Mode, replies: list[CloudEvent]) -> tuple[list[tuple[bytes, byt
     return binary.encode(reply)
 
 
-__all__ = ["CloudEvent", "Mode", "decode", "detect_mode", "encode"]
+def to_http(event: CloudEvent, mode: Mode = Mode.BINARY) -> tuple[list[tuple[str, str]], bytes]:
+    """One event as the headers (text) and body of a request, for an HTTP client."""
+    if mode is Mode.BATCH:
+        raise ValueError("to_http sends one event; batch mode is for replies to a batch")
+    headers, body = encode(mode, [event])
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers], body
+
+
+def carries_event(headers: Mapping[str, str]) -> bool:
+    """Whether an HTTP message holds a CloudEvent: a ce-specversion header or a CE media type."""
+    content_type = headers.get("content-type", "")
+    return "ce-specversion" in headers or content_type.lower().startswith("application/cloudevents")
+
+
+def from_http(headers: Iterable[tuple[str, str]], body: bytes) -> list[CloudEvent]:
+    """The events of an HTTP message given as text headers (an httpx request or response)."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    content_type = next((v for k, v in raw if k == b"content-type"), None)
+    return decode(detect_mode(content_type), raw, body)
+
+
+__all__ = [
+    "CloudEvent",
+    "Mode",
+    "carries_event",
+    "decode",
+    "detect_mode",
+    "encode",
+    "from_http",
+    "to_http",
+]

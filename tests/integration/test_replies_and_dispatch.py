@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.codec import Mode, decode, detect_mode
+from runtime.codec import Mode, detect_mode, from_http
 from tests.conftest import Server
 from tests.helpers import STRUCTURED, binary_headers, structured_body
 
@@ -15,9 +15,7 @@ def post(server: Server, path: str = "/", **kwargs: object) -> httpx.Response:
 
 def reply_event(response: httpx.Response):  # type: ignore[no-untyped-def]
     """Decode the reply with the host's own strict codec: it must be a valid CloudEvent."""
-    content_type = response.headers.get("content-type", "").encode()
-    raw = [(k.encode(), v.encode()) for k, v in response.headers.multi_items()]
-    (event,) = decode(detect_mode(content_type), raw, response.content)
+    (event,) = from_http(response.headers.multi_items(), response.content)
     return event
 
 
