@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runtime import CloudEvent, Registry
-from runtime.config import Settings
-from runtime.dispatch import Dispatcher
-from runtime.filters import any_of, cesql, exact, not_, prefix, suffix
-from runtime.metrics import Metrics
+from kfn import CloudEvent, Registry
+from kfn.config import Settings
+from kfn.dispatch import Dispatcher
+from kfn.filters import any_of, cesql, exact, not_, prefix, suffix
+from kfn.metrics import Metrics
 
 
 def build_registry(count: int) -> Registry:

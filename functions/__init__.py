@@ -1,6 +1,6 @@
 """The example app: a small shop's order flow, written with kfn decorators.
 
-`kfn run` (or `uvicorn runtime.app:app`) loads this package; each module below
+`kfn run` (or `uvicorn kfn.app:app`) loads this package; each module below
 registers its functions when imported. The order flow: an order is billed (`orders`,
 a reply), the invoice ships the order (`shipping`, an emit), the shipment notifies
 the customer (`notify`, a reply), `audit` records every step, `archive` writes the

@@ -12,9 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from runtime import CloudEvent, cloudevent
-from runtime.codec.attributes import canonical_string
-from runtime.filters import prefix
+from kfn import CloudEvent, cloudevent
+from kfn.codec.attributes import canonical_string
+from kfn.filters import prefix
 
 
 def archive_file() -> Path:

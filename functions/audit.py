@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from runtime import CloudEvent, cloudevent, on_startup
-from runtime.filters import prefix
+from kfn import CloudEvent, cloudevent, on_startup
+from kfn.filters import prefix
 
 log = logging.getLogger("functions.audit")
 AUDIT_TRAIL: deque[str] = deque(maxlen=1000)  # the latest entries; a real app would store them

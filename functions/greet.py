@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from runtime import http
+from kfn import http
 
 
 @http("/hello", methods=["GET"])

@@ -8,7 +8,7 @@ the audit function's prefix filter picks it up, as every other step of the flow.
 from __future__ import annotations
 
 from functions.models import Notification, Shipment
-from runtime import cloudevent
+from kfn import cloudevent
 
 
 @cloudevent(type="com.example.shipment.dispatched", reply_type="com.example.customer.notified")

@@ -7,7 +7,7 @@ reply, `com.example.invoice.created`, which a Broker delivers to whoever listens
 from __future__ import annotations
 
 from functions.models import Invoice, Order
-from runtime import Drop, cloudevent
+from kfn import Drop, cloudevent
 
 
 @cloudevent(type="com.example.order.created", reply_type="com.example.invoice.created")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from runtime import CloudEvent, emit, schedule
+from kfn import CloudEvent, emit, schedule
 
 log = logging.getLogger("functions.schedules")
 

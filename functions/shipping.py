@@ -10,7 +10,7 @@ type, so the generated manifests give this function's Service a SinkBinding.
 from __future__ import annotations
 
 from functions.models import Invoice, Shipment
-from runtime import CloudEvent, cloudevent, emit
+from kfn import CloudEvent, cloudevent, emit
 
 SHIPMENT_DISPATCHED = "com.example.shipment.dispatched"
 

@@ -69,7 +69,7 @@ def start_server(
     environ["PYTHONPATH"] = str(REPO)
     log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-server-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "runtime", "run", "--host", "127.0.0.1"],
+        [sys.executable, "-m", "kfn", "run", "--host", "127.0.0.1"],
         cwd=REPO,
         env=environ,
         stdout=log_file,

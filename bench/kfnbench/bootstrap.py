@@ -164,7 +164,7 @@ def ensure_main_venv() -> Path:
         if not fresh or not (KFN_SNAPSHOT / "functions").is_dir():
             log("installing kfn from a snapshot of this checkout into bench/.venv")
             pip = [str(python), "-m", "pip"]
-            _run([*pip, "uninstall", "-q", "-y", "kfn"], PIP_TIMEOUT, "removing the old kfn")
+            _run([*pip, "uninstall", "-q", "-y", "kfn-host"], PIP_TIMEOUT, "removing the old kfn")
             _run(
                 [*pip, "install", "-q", "--no-build-isolation", "-c", str(REQUIREMENTS),
                  str(_snapshot())],

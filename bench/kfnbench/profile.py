@@ -21,7 +21,7 @@ from kfnbench.workloads import WORKLOADS
 
 RATE_HZ = 250
 AREAS = (
-    ("runtime/", "kfn runtime"),
+    ("runtime/kfn/", "kfn runtime"),
     ("functions/", "example functions"),
     ("kfn_events", "bench functions"),
     ("floor.py", "bench functions"),
@@ -79,7 +79,7 @@ def area_of(frame: str) -> str:
     return "other"
 
 
-ENTRY_FRAMES = ("runtime/cli/", "runtime/server.py")
+ENTRY_FRAMES = ("runtime/kfn/cli/", "runtime/kfn/server.py")
 """The process's entry (the CLI, uvicorn's loop): they contain everything, so say nothing."""
 
 
@@ -89,7 +89,7 @@ def _function(frame: str) -> str:
     return f"{name} ({location.rsplit(':', 1)[0]})"
 
 
-def fold(raw: str, own: str = "runtime/") -> tuple[int, Rows, Rows, Rows]:
+def fold(raw: str, own: str = "runtime/kfn/") -> tuple[int, Rows, Rows, Rows]:
     """Samples, areas by leaf, top leaf frames, top inclusive functions of the host's code."""
     samples = 0
     areas: Counter[str] = Counter()

@@ -7,8 +7,8 @@ import time
 
 from pydantic import BaseModel
 
-from runtime import CloudEvent, Drop, Retry, cloudevent, http, on_shutdown, on_startup, readiness
-from runtime.filters import any_of, exact, prefix
+from kfn import CloudEvent, Drop, Retry, cloudevent, http, on_shutdown, on_startup, readiness
+from kfn.filters import any_of, exact, prefix
 
 STARTED: list[str] = []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime import CloudEvent, cloudevent, emit
+from kfn import CloudEvent, cloudevent, emit
 
 
 @cloudevent(type="test.loop", reply_type="test.loop")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from runtime import CloudEvent, cloudevent
-from runtime.codec.attributes import canonical_string
+from kfn import CloudEvent, cloudevent
+from kfn.codec.attributes import canonical_string
 
 
 @cloudevent(reply_type="kfn.mirror")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime import CloudEvent, schedule
+from kfn import CloudEvent, schedule
 
 
 @schedule("* * * * * *", data={"job": "tick"})

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.cesql import EvaluationResult, compile_expression
-from runtime.cesql._functions import Function, FunctionTable
-from runtime.cesql._like import compile_like
-from runtime.cesql._values import CesqlType
+from kfn.cesql import EvaluationResult, compile_expression
+from kfn.cesql._functions import Function, FunctionTable
+from kfn.cesql._like import compile_like
+from kfn.cesql._values import CesqlType
 
 EVENT = {"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}
 

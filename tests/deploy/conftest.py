@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from runtime.deploy import settings as settings_module
-from runtime.deploy.generate import Generation, generate
-from runtime.deploy.settings import Settings
-from runtime.registry import Registry
+from kfn.deploy import settings as settings_module
+from kfn.deploy.generate import Generation, generate
+from kfn.deploy.settings import Settings
+from kfn.registry import Registry
 from tests.deploy.crd_validation import CrdValidator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,8 +79,8 @@ def kitchen_sink() -> tuple[Registry, dict[str, Any]]:
     dialect, delivery with both kinds of dead-letter sink, all three kinds of
     PingSource data, SinkBindings, EventTypes, env from values, Secrets and ConfigMaps.
     """
-    from runtime.filters import any_of, cesql, exact, not_, prefix, suffix
-    from runtime.schedule import schedule
+    from kfn.filters import any_of, cesql, exact, not_, prefix, suffix
+    from kfn.schedule import schedule
 
     app = Registry()
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from runtime.deploy import render
-from runtime.deploy.generate import generate
-from runtime.deploy.rules import KINDS
+from kfn.deploy import render
+from kfn.deploy.generate import generate
+from kfn.deploy.rules import KINDS
 from tests.deploy.conftest import IMAGE, REPO, kitchen_sink, make_settings
 from tests.deploy.crd_validation import CrdValidator
 
@@ -24,7 +24,7 @@ def _kitchen_sink_manifests() -> list[dict[str, Any]]:
 def _example_app_manifests() -> list[dict[str, Any]]:
     """The example app's manifests, from the CLI in a fresh process (a clean registry)."""
     result = subprocess.run(
-        [sys.executable, "-m", "runtime", "manifests", "--stdout"],
+        [sys.executable, "-m", "kfn", "manifests", "--stdout"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.deploy import render
+from kfn.deploy import render
 from tests.deploy.conftest import REPO
 
 PYPROJECT = """\
@@ -24,7 +24,7 @@ functions = ["handlers"]
 image = "registry.example.com/demo:1"
 """
 HANDLERS = """\
-from runtime import cloudevent, http, schedule
+from kfn import cloudevent, http, schedule
 
 @http("/hi")
 async def hi() -> dict:
@@ -76,7 +76,7 @@ def kfn(project: Path, *args: str, path: Path | None = None) -> subprocess.Compl
     if path is not None:
         env["PATH"] = str(path)
     return subprocess.run(
-        [sys.executable, "-m", "runtime", *args],
+        [sys.executable, "-m", "kfn", *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -299,8 +299,8 @@ def test_a_failing_apply_is_an_error(project: Path, bin_dir: Path) -> None:
 
 def test_the_serving_path_never_imports_the_generator() -> None:
     code = (
-        "import sys, runtime.app, runtime.cli, runtime.cli.run\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('runtime.deploy') or m == 'yaml')\n"
+        "import sys, kfn.app, kfn.cli, kfn.cli.run\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('kfn.deploy') or m == 'yaml')\n"
         "print(loaded)\n"
     )
     result = subprocess.run(

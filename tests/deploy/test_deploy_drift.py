@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from runtime.deploy.generate import is_generated
+from kfn.deploy.generate import is_generated
 from tests.deploy.conftest import REPO
 
 DEPLOY = REPO / "deploy"
 GENERATE = """
 import json
 from pathlib import Path
-from runtime.deploy.generate import generate, load_project
+from kfn.deploy.generate import generate, load_project
 settings, registry = load_project(Path("."))
 print(json.dumps(generate(settings, registry).files))
 """
@@ -53,7 +53,7 @@ def test_deploy_holds_exactly_the_generated_files(expected: dict[str, str]) -> N
 
 def test_the_cli_check_agrees() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "runtime", "manifests", "--check"],
+        [sys.executable, "-m", "kfn", "manifests", "--check"],
         cwd=REPO,
         capture_output=True,
         text=True,

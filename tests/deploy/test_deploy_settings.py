@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from runtime.deploy import settings as settings_module
-from runtime.deploy.settings import (
+from kfn.deploy import settings as settings_module
+from kfn.deploy.settings import (
     Delivery,
     Destination,
     EnvVar,

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from runtime.app import select_unit
-from runtime.config import ConfigError
-from runtime.config import Settings as HostSettings
-from runtime.deploy.errors import DeployError
-from runtime.deploy.units import plan
-from runtime.registry import RegistrationError, Registry
-from runtime.schedule import schedule
+from kfn.app import select_unit
+from kfn.config import ConfigError
+from kfn.config import Settings as HostSettings
+from kfn.deploy.errors import DeployError
+from kfn.deploy.units import plan
+from kfn.registry import RegistrationError, Registry
+from kfn.schedule import schedule
 from tests.deploy.conftest import kitchen_sink, make_settings
 
 
@@ -62,7 +62,7 @@ def test_functions_are_grouped_by_service_main_first() -> None:
 
 @pytest.mark.parametrize("unit", ["shop", "billing"])
 def test_the_host_keeps_exactly_the_functions_of_its_unit(unit: str) -> None:
-    """runtime.app.select_unit (the host's hook) agrees with the generator's grouping."""
+    """kfn.app.select_unit (the host's hook) agrees with the generator's grouping."""
     app = _app()
     planned = {
         u.name: sorted(f.name for f in u.functions) for u in plan(app, make_settings(name="shop"))

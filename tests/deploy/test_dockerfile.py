@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runtime.deploy.dockerfile import COMMAND
+from kfn.deploy.dockerfile import COMMAND
 from tests.deploy.conftest import REPO
 from tests.deploy.dockerfile_parsing import command, ignore_patterns, ignored, stages
 
@@ -47,7 +47,12 @@ def test_the_command_runs_the_host_on_all_interfaces_and_reads_port_from_the_env
 
 
 def test_the_ignore_file_keeps_the_context_small_but_complete() -> None:
-    for path in (".git", ".venv", "tests", "bench", "runtime/__pycache__", "kfn.egg-info"):
+    for path in (".git", ".venv", "tests", "bench", "runtime/kfn/__pycache__", "kfn_host.egg-info"):
         assert ignored(path, IGNORE), path
-    for path in ("pyproject.toml", "runtime/app.py", "functions/orders.py", "deploy/Dockerfile"):
+    for path in (
+        "pyproject.toml",
+        "runtime/kfn/app.py",
+        "functions/orders.py",
+        "deploy/Dockerfile",
+    ):
         assert not ignored(path, IGNORE), path

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from runtime.deploy import render
-from runtime.deploy.errors import DeployError
-from runtime.deploy.generate import Generation, generate
-from runtime.deploy.resources import service as service_builder
-from runtime.filters import cesql, exact, not_, prefix
-from runtime.registry import Registry
-from runtime.schedule import schedule
+from kfn.deploy import render
+from kfn.deploy.errors import DeployError
+from kfn.deploy.generate import Generation, generate
+from kfn.deploy.resources import service as service_builder
+from kfn.filters import cesql, exact, not_, prefix
+from kfn.registry import Registry
+from kfn.schedule import schedule
 from tests.deploy.conftest import IMAGE, by_kind, kitchen_sink, make_settings, one
 
 Build = Callable[..., Generation]

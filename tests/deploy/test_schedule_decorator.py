@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from runtime.registry import EventFunction, RegistrationError, Registry
-from runtime.schedule import (
+from kfn.registry import EventFunction, RegistrationError, Registry
+from kfn.schedule import (
     PING_EVENT_TYPE,
     CronError,
     Schedule,
@@ -117,7 +117,7 @@ def test_the_decorator_keeps_name_service_timeout_and_emits(registry: Registry) 
 
 
 def test_a_dict_is_sent_as_a_json_object() -> None:
-    from runtime.schedule import _schedule_of
+    from kfn.schedule import _schedule_of
 
     when = _schedule_of("@daily", None, {"task": "sweep", "n": 1}, None)
     assert when.data == '{"task": "sweep", "n": 1}'
@@ -125,7 +125,7 @@ def test_a_dict_is_sent_as_a_json_object() -> None:
 
 
 def test_text_and_bytes_get_their_content_types() -> None:
-    from runtime.schedule import _schedule_of
+    from kfn.schedule import _schedule_of
 
     assert _schedule_of("@daily", None, "hi", None).content_type == "text/plain"
     binary = _schedule_of("@daily", None, b"\x00", None)
@@ -165,8 +165,8 @@ def test_a_bad_schedule_fails_at_decoration_time(
     assert registry.functions == {}
 
 
-def test_schedule_is_exported_from_the_runtime_package() -> None:
-    import runtime
+def test_schedule_is_exported_from_the_kfn_package() -> None:
+    import kfn
 
-    assert runtime.schedule is schedule
-    assert "schedule" in runtime.__all__
+    assert kfn.schedule is schedule
+    assert "schedule" in kfn.__all__

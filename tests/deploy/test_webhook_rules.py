@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from runtime.deploy import rules
-from runtime.deploy.generate import Generation, generate
+from kfn.deploy import rules
+from kfn.deploy.generate import Generation, generate
 from tests.deploy.conftest import IMAGE, kitchen_sink, make_settings
 
 Manifest = dict[str, Any]

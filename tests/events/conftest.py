@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runtime import emitter
+from kfn import emitter
 from tests.conftest import REPO, free_port
 
 
@@ -206,7 +206,7 @@ def start_live(
     environ.update({"PORT": str(port), **(env or {})})
     environ["PYTHONPATH"] = str(REPO)
     process = subprocess.Popen(
-        [sys.executable, "-m", "runtime", "run", "--host", "127.0.0.1", *args],
+        [sys.executable, "-m", "kfn", "run", "--host", "127.0.0.1", *args],
         cwd=cwd,
         env=environ,
         stdout=subprocess.PIPE,

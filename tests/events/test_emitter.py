@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from runtime import CloudEvent, EmitError, emit, emitter
-from runtime.codec.event import trusted_event
-from runtime.config import ConfigError
-from runtime.emitter import Emitter, NoSinkError
-from runtime.sink import SinkConfig, parse_overrides
+from kfn import CloudEvent, EmitError, emit, emitter
+from kfn.codec.event import trusted_event
+from kfn.config import ConfigError
+from kfn.emitter import Emitter, NoSinkError
+from kfn.sink import SinkConfig, parse_overrides
 from tests.events.conftest import Answer, SinkServer
 
 

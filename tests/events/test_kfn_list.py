@@ -15,7 +15,7 @@ def kfn_list(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("KFN_FUNCTIONS", None)
     return subprocess.run(
-        [sys.executable, "-m", "runtime", "list", *args],
+        [sys.executable, "-m", "kfn", "list", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from runtime import CloudEvent, Registry, emit
-from runtime.app import App
-from runtime.config import Settings
-from runtime.filters import prefix
-from runtime.local_broker import DEFAULT_TTL, Hop
-from runtime.schedule import schedule
-from runtime.scheduler import Scheduler
-from runtime.testing import KfnClient, event
+from kfn import CloudEvent, Registry, emit
+from kfn.app import App
+from kfn.config import Settings
+from kfn.filters import prefix
+from kfn.local_broker import DEFAULT_TTL, Hop
+from kfn.schedule import schedule
+from kfn.scheduler import Scheduler
+from kfn.testing import KfnClient, event
 
 pytestmark = pytest.mark.kfn(local_broker=True)
 

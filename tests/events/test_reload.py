@@ -11,7 +11,7 @@ from tests.events.conftest import LiveServer
 from tests.helpers import binary_headers
 
 VERSION = """
-from runtime import CloudEvent, cloudevent
+from kfn import CloudEvent, cloudevent
 
 
 @cloudevent(type="test.version", reply_type="test.version.is")

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from runtime import CloudEvent, Registry
-from runtime.cli.run import local_loop
-from runtime.config import Settings
-from runtime.dispatch import Dispatcher
-from runtime.lifecycle import Lifecycle
-from runtime.metrics import Metrics
-from runtime.registry import EventFunction
-from runtime.schedule import Schedule, schedule
-from runtime.scheduler import Scheduler, next_fire, ping_event, pingsource_identity
+from kfn import CloudEvent, Registry
+from kfn.cli.run import local_loop
+from kfn.config import Settings
+from kfn.dispatch import Dispatcher
+from kfn.lifecycle import Lifecycle
+from kfn.metrics import Metrics
+from kfn.registry import EventFunction
+from kfn.schedule import Schedule, schedule
+from kfn.scheduler import Scheduler, next_fire, ping_event, pingsource_identity
 from tests.conftest import REPO
 from tests.events.conftest import LiveServer
 

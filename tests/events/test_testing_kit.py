@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from runtime.testing import answer_of, event
+from kfn.testing import answer_of, event
 
 
 def test_the_kit_is_registered_through_its_entry_point(request: pytest.FixtureRequest) -> None:
     plugin = request.config.pluginmanager.get_plugin("kfn")
-    assert plugin is not None and plugin.__name__ == "runtime.testing"
+    assert plugin is not None and plugin.__name__ == "kfn.testing"
 
 
 def test_event_builds_a_json_cloudevent_with_fresh_id_and_time() -> None:

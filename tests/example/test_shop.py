@@ -1,4 +1,4 @@
-"""The example shop, tested in-process with kfn's test kit (`runtime.testing`).
+"""The example shop, tested in-process with kfn's test kit (`kfn.testing`).
 
 No server and no socket: `kfn_client` talks to the app over httpx's ASGI
 transport, `kfn_sink` catches what the functions emit.
@@ -13,7 +13,7 @@ import pytest
 
 from functions.audit import AUDIT_TRAIL
 from functions.models import Invoice, Notification, Order, OrderLine, Shipment
-from runtime.testing import CapturedSink, KfnClient, event
+from kfn.testing import CapturedSink, KfnClient, event
 
 ORDER = Order(
     order_id="o-1", customer="ann", lines=[OrderLine(sku="tea", quantity=2, unit_price=3.25)]

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.filters import Filter, all_of, any_of, build_filter, cesql, exact, not_, prefix, suffix
+from kfn.filters import Filter, all_of, any_of, build_filter, cesql, exact, not_, prefix, suffix
 from tests.filters.trigger_semantics import trigger_delivers
 
 NAMES = ["type", "source", "subject", "region", "n"]

@@ -10,7 +10,7 @@ from tests.conftest import REPO, Server, free_port
 
 def kfn(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runtime", *args],
+        [sys.executable, "-m", "kfn", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

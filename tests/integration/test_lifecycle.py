@@ -92,7 +92,7 @@ def test_sigterm_drains_in_flight_events_and_exits_zero(kfn_server: Start) -> No
 def _start_failure(module: str, env: dict[str, str] | None = None) -> str:
     """Run `kfn run` expecting it to refuse to start; return what it printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "runtime", "run", "--port", str(free_port()), "--functions", module],
+        [sys.executable, "-m", "kfn", "run", "--port", str(free_port()), "--functions", module],
         cwd=REPO,
         env={"PATH": "", "PYTHONPATH": str(REPO), **(env or {})},
         capture_output=True,

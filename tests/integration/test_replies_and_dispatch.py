@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.codec import Mode, detect_mode, from_http
+from kfn.codec import Mode, detect_mode, from_http
 from tests.conftest import Server
 from tests.helpers import STRUCTURED, binary_headers, structured_body
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import BaseModel
 
-from runtime import CloudEvent, Registry
-from runtime.codec import Mode, binary, detect_mode, structured
-from runtime.codec.attributes import parse_time
-from runtime.codec.headers import decode_value, encode_value
-from runtime.problems import Problem
-from runtime.replies import build_reply
+from kfn import CloudEvent, Registry
+from kfn.codec import Mode, binary, detect_mode, structured
+from kfn.codec.attributes import parse_time
+from kfn.codec.headers import decode_value, encode_value
+from kfn.problems import Problem
+from kfn.replies import build_reply
 
 
 def test_the_spec_example_is_percent_encoded() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.config import ConfigError, Settings
+from kfn.config import ConfigError, Settings
 
 
 def test_defaults() -> None:

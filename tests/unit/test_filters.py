@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.filters import (
+from kfn.filters import (
     FilterError,
     Result,
     all_of,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from runtime import CloudEvent, RegistrationError, Registry
-from runtime.binding import bind
-from runtime.registry import EventFunction, HttpFunction
+from kfn import CloudEvent, RegistrationError, Registry
+from kfn.binding import bind
+from kfn.registry import EventFunction, HttpFunction
 
 
 def test_decorators_register_and_return_the_function_unchanged() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from shop import invoice
 
-from runtime import CloudEvent, cloudevent
+from kfn import CloudEvent, cloudevent
 
 ORDER_CREATED = "com.example.order.created"
 

@@ -1,4 +1,4 @@
-from runtime import cloudevent
+from kfn import cloudevent
 
 
 @cloudevent(type="a")

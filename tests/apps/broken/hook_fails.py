@@ -1,4 +1,4 @@
-from runtime import cloudevent, on_startup
+from kfn import cloudevent, on_startup
 
 
 @on_startup

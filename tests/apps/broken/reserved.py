@@ -1,4 +1,4 @@
-from runtime import http
+from kfn import http
 
 
 @http("/health/status")

@@ -1,0 +1,173 @@
+"""`kfn invoke`: send a CloudEvent (or a plain HTTP request) to a running host and show the answer.
+
+Flags follow Knative's `func invoke`: --target, --mode, --type, --source, --id,
+--subject, --data or --file, --content-type, and -e name=value for extensions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "invoke",
+        help="send a CloudEvent or HTTP request and print the reply",
+        description="Send a CloudEvent (binary or structured mode) or a plain HTTP request "
+        "to a running host, and print the reply.",
+    )
+    port = os.environ.get("PORT", "8080")
+    parser.add_argument(
+        "--target",
+        default=f"http://127.0.0.1:{port}/",
+        help="URL to send to (default: http://127.0.0.1:$PORT/); e.g. .../events/<function>",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("binary", "structured", "http"),
+        default="binary",
+        help="CloudEvents content mode, or 'http' for a plain request (default: binary)",
+    )
+    parser.add_argument(
+        "--method", help="HTTP method with --mode http (default GET, POST with data)"
+    )
+    parser.add_argument("--type", default="kfn.invoke", help="event type (default: kfn.invoke)")
+    parser.add_argument("--source", default="/kfn/cli", help="event source (default: /kfn/cli)")
+    parser.add_argument("--id", help="event id (default: a new UUID)")
+    parser.add_argument("--subject", help="event subject")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--data", help="event data / request body as text")
+    data.add_argument("--file", help="read event data / request body from this file")
+    parser.add_argument(
+        "--content-type",
+        default="application/json",
+        help="content type of the data (default: application/json)",
+    )
+    parser.add_argument(
+        "-e",
+        "--extension",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extension attribute; repeat for more",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    parser.set_defaults(handler=handle)
+
+
+def _body(args: argparse.Namespace) -> bytes | None:
+    from kfn.cli import CommandError
+
+    if args.file:
+        try:
+            with open(args.file, "rb") as handle:
+                return handle.read()
+        except OSError as error:
+            raise CommandError(f"cannot read --file {args.file}: {error.strerror}") from None
+    return args.data.encode() if args.data is not None else None
+
+
+def build_event(args: argparse.Namespace, body: bytes | None) -> Any:
+    """The CloudEvent the flags describe, checked by the same rules the host applies."""
+    from kfn.cli import CommandError
+    from kfn.codec.attributes import check_name
+    from kfn.codec.data import FORMAT
+    from kfn.codec.event import trusted_event
+    from kfn.problems import Problem
+
+    attributes: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": args.id or str(uuid.uuid4()),
+        "source": args.source,
+        "type": args.type,
+        "time": datetime.now(UTC),
+    }
+    if args.subject:
+        attributes["subject"] = args.subject
+    for item in args.extension:
+        name, sep, value = item.partition("=")
+        try:
+            check_name(name)
+        except Problem as problem:
+            raise CommandError(f"-e {item}: {problem.detail}") from None
+        if not sep or not value:
+            raise CommandError(f"-e {item}: write extensions as name=value")
+        attributes[name] = value
+    data: Any = None
+    if body is not None:
+        attributes["datacontenttype"] = args.content_type
+        try:
+            data = FORMAT.read_data(body, args.content_type)
+        except Problem as problem:
+            raise CommandError(f"--data/--file: {problem.detail}") from None
+    return trusted_event(attributes, data)
+
+
+def handle(args: argparse.Namespace) -> int:
+    import httpx
+
+    from kfn.cli import CommandError
+    from kfn.codec import Mode, to_http
+
+    body = _body(args)
+    headers: dict[str, str] = {}
+    if args.mode == "http":
+        method = (args.method or ("POST" if body is not None else "GET")).upper()
+        if body is not None:
+            headers["content-type"] = args.content_type
+        content = body
+    else:
+        method = "POST"
+        event = build_event(args, body)
+        pairs, content = to_http(event, Mode(args.mode))
+        headers = dict(pairs)
+        print(f"> {args.mode} event {event.get_type()} id={event.get_id()}", file=sys.stderr)
+    try:
+        response = httpx.request(
+            method, args.target, headers=headers, content=content, timeout=args.timeout
+        )
+    except httpx.HTTPError as error:
+        raise CommandError(f"cannot reach {args.target}: {error}") from None
+    print_response(response)
+    return 0 if response.is_success else 1
+
+
+def print_response(response: Any) -> None:
+    """The status, then the reply event's attributes and data, or the body."""
+    from kfn.codec import Mode, carries_event, detect_mode, from_http
+    from kfn.codec.attributes import canonical_string
+    from kfn.problems import Problem
+
+    print(f"{response.status_code} {response.reason_phrase}")
+    content_type = response.headers.get("content-type", "")
+    if response.is_success and carries_event(response.headers):
+        try:
+            mode = detect_mode(content_type.encode("latin-1"))
+            events = from_http(response.headers.multi_items(), response.content)
+        except Problem as problem:
+            print(f"(the reply is not a valid CloudEvent: {problem.detail})")
+            print(response.text)
+            return
+        for event in events:
+            print(f"Reply event ({'batch' if mode is Mode.BATCH else mode.value}):")
+            for name, value in event.get_attributes().items():
+                print(f"  {name}: {canonical_string(value)}")
+            data = event.get_data()
+            if data is not None:
+                shown = data if isinstance(data, str | bytes) else json.dumps(data, indent=2)
+                print("Data:")
+                print(shown if not isinstance(shown, bytes) else repr(shown))
+        return
+    if response.content:
+        text = response.text
+        if "json" in content_type:
+            with contextlib.suppress(ValueError):
+                text = json.dumps(response.json(), indent=2)
+        print(text)

@@ -1,0 +1,123 @@
+"""`kfn list`: the registered functions, as the host routes them and Knative would deploy them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "list",
+        help="list the registered functions",
+        description="Import the functions and print each one: kind, route or filters, reply "
+        "type, schedule and the Knative Service it deploys to.",
+    )
+    parser.add_argument(
+        "--functions",
+        help="module(s) to load, comma-separated (default: $KFN_FUNCTIONS or 'functions')",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON, one object per function")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from kfn.cli import CommandError
+    from kfn.config import ConfigError, Settings
+    from kfn.loader import LoadError, load_modules
+    from kfn.registry import default_registry
+
+    if args.functions:
+        os.environ["KFN_FUNCTIONS"] = args.functions
+    try:
+        settings = Settings.from_env()
+        load_modules(settings.functions)
+    except (ConfigError, LoadError) as error:
+        raise CommandError(str(error)) from None
+    rows = describe(default_registry.functions.values(), main_service())
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+    elif not rows:
+        print(f"no functions in {', '.join(settings.functions)}")
+    else:
+        print(table(rows))
+    return 0
+
+
+def main_service() -> str | None:
+    """The app's main Knative Service: `[tool.kfn] name` (or [project] name), if readable."""
+    from pathlib import Path
+
+    try:
+        from kfn.deploy.settings import load
+
+        return load(Path.cwd()).name
+    except Exception:  # no pyproject.toml, or not one kfn can deploy: say nothing
+        return None
+
+
+def describe(functions: Any, main: str | None) -> list[dict[str, Any]]:
+    """One plain dict per function, in declaration order."""
+    from kfn.registry import EventFunction, HttpFunction
+
+    rows: list[dict[str, Any]] = []
+    for spec in functions:
+        row: dict[str, Any] = {"name": spec.name}
+        if isinstance(spec, HttpFunction):
+            row["kind"] = "http"
+            row["route"] = f"{','.join(spec.methods)} {spec.path}" + (
+                "" if spec.public else " (cluster-local)"
+            )
+            row["filters"] = None
+            row["reply_type"] = None
+            row["schedule"] = None
+            row["emits"] = []
+        elif isinstance(spec, EventFunction):
+            row["kind"] = "schedule" if spec.schedule is not None else "cloudevent"
+            row["route"] = f"POST /events/{spec.name}"
+            members = spec.filter.filters
+            row["filters"] = ", ".join(map(repr, members)) if members else "(every event)"
+            row["reply_type"] = spec.reply_type
+            row["schedule"] = (
+                f"{spec.schedule.cron} ({spec.schedule.timezone or 'UTC'})"
+                if spec.schedule is not None
+                else None
+            )
+            row["emits"] = list(spec.emits)
+        else:
+            continue
+        row["service"] = spec.service or main
+        rows.append(row)
+    return rows
+
+
+COLUMNS = (
+    ("NAME", "name"),
+    ("KIND", "kind"),
+    ("ROUTE", "route"),
+    ("FILTERS", "filters"),
+    ("REPLY", "reply_type"),
+    ("SCHEDULE", "schedule"),
+    ("EMITS", "emits"),
+    ("SERVICE", "service"),
+)
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The rows as aligned columns; '-' for nothing."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, list):
+            return ",".join(value) or "-"
+        return "-" if value is None else str(value)
+
+    cells = [[title for title, _ in COLUMNS]]
+    cells += [[cell(row[key]) for _, key in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    )

@@ -1,0 +1,81 @@
+"""`kfn run`: serve the functions on uvicorn, locally or in the container."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="serve the functions (uvicorn)",
+        description="Serve the functions on uvicorn. Settings come from the environment "
+        "(see README, Configuration); the flags below override them.",
+    )
+    parser.add_argument(
+        "--functions",
+        help="module(s) to load, comma-separated (default: $KFN_FUNCTIONS or 'functions')",
+    )
+    parser.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("KFN_HOST", "127.0.0.1"),
+        help="interface to listen on (default: $KFN_HOST or 127.0.0.1; use 0.0.0.0 in a container)",
+    )
+    parser.add_argument("--reload", action="store_true", help="restart when a file changes")
+    parser.add_argument(
+        "--no-schedules",
+        action="store_true",
+        help="do not fire @schedule functions on their cron schedule",
+    )
+    parser.add_argument(
+        "--no-local-broker",
+        action="store_true",
+        help="do not route emits and replies to the functions here when K_SINK is not set",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from kfn.cli import CommandError
+    from kfn.config import ConfigError, Settings
+
+    # The app reads its settings from the environment (also in --reload's worker).
+    if args.functions:
+        os.environ["KFN_FUNCTIONS"] = args.functions
+    if args.port is not None:
+        os.environ["PORT"] = str(args.port)
+    local_loop(args, os.environ)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+
+    from kfn.server import serve
+
+    code = serve(settings, host=args.host, reload=args.reload)
+    if code:
+        print("kfn: the app did not start (see the error above)", file=sys.stderr)
+    return code
+
+
+def local_loop(args: argparse.Namespace, environ: MutableMapping[str, str]) -> None:
+    """Turn on the local broker and the schedules, unless told not to or on Knative.
+
+    On Knative (K_SERVICE is set) the Broker routes events and PingSources fire the
+    schedules, so `kfn run` as the container's command must do neither. A flag
+    turns a feature off; otherwise a value already in the environment is kept.
+    """
+    on_knative = bool(environ.get("K_SERVICE"))
+    for variable, refused in (
+        ("KFN_LOCAL_BROKER", args.no_local_broker),
+        ("KFN_SCHEDULES", args.no_schedules),
+    ):
+        if refused or on_knative:
+            environ[variable] = "false"
+        else:
+            environ.setdefault(variable, "true")

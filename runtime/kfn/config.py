@@ -1,0 +1,149 @@
+"""Settings read once, at startup, from the environment into one typed object.
+
+Every knob of the host lives here so that a bad value stops the process before it
+serves anything, with a message that names the variable, instead of surfacing as a
+strange failure on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kfn.registry import is_service_name
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+def parse_duration(name: str, raw: str) -> float:
+    """Seconds from '30', '30s', '1.5s', '500ms', '2m' or '1h'."""
+    match = _DURATION.match(raw)
+    if not match:
+        raise ConfigError(
+            f"{name}={raw!r} is not a duration: use seconds ('30'), or a number with "
+            "a unit ms, s, m or h ('500ms', '2m')"
+        )
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return seconds
+
+
+def _parse_int(name: str, raw: str, minimum: int, maximum: int | None = None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}{upper}")
+    return value
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The host's configuration; see README "Configuration" for each variable."""
+
+    port: int = 8080
+    functions: tuple[str, ...] = ("functions",)
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_in_flight: int = 1000
+    function_timeout: float = 60.0
+    grace_period: float = 30.0
+    reply_source: str = ""
+    log_level: str = "INFO"
+    access_log: bool = False
+    local_broker: bool = False
+    schedules: bool = False
+    emit_timeout: float = 10.0
+    emit_retries: int = 3
+    service_unit: str = ""
+    k_service: str = ""
+    k_revision: str = ""
+    k_configuration: str = ""
+
+    @property
+    def default_reply_source(self) -> str:
+        """The source of reply events when a function does not set its own."""
+        return self.reply_source or f"/kfn/{self.k_service or 'local'}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable; raise ConfigError naming the first bad one."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value is not None and value.strip() != "" else None
+
+        kwargs: dict[str, object] = {}
+        if (raw := get("PORT")) is not None:
+            kwargs["port"] = _parse_int("PORT", raw, 1, 65535)
+        if (raw := get("KFN_FUNCTIONS")) is not None:
+            modules = tuple(part.strip() for part in raw.split(",") if part.strip())
+            for module in modules:
+                if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", module):
+                    raise ConfigError(
+                        f"KFN_FUNCTIONS={raw!r}: {module!r} is not an importable module name"
+                    )
+            if not modules:
+                raise ConfigError(f"KFN_FUNCTIONS={raw!r} names no module")
+            kwargs["functions"] = modules
+        if (raw := get("KFN_MAX_BODY_BYTES")) is not None:
+            kwargs["max_body_bytes"] = _parse_int("KFN_MAX_BODY_BYTES", raw, 1)
+        if (raw := get("KFN_MAX_IN_FLIGHT")) is not None:
+            kwargs["max_in_flight"] = _parse_int("KFN_MAX_IN_FLIGHT", raw, 1)
+        if (raw := get("KFN_TIMEOUT")) is not None:
+            kwargs["function_timeout"] = parse_duration("KFN_TIMEOUT", raw)
+        if (raw := get("KFN_GRACE_PERIOD")) is not None:
+            kwargs["grace_period"] = parse_duration("KFN_GRACE_PERIOD", raw)
+        if (raw := get("KFN_REPLY_SOURCE")) is not None:
+            kwargs["reply_source"] = raw.strip()
+        if (raw := get("KFN_LOG_LEVEL")) is not None:
+            level = raw.strip().upper()
+            if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+                raise ConfigError(
+                    f"KFN_LOG_LEVEL={raw!r} must be one of DEBUG, INFO, WARNING, ERROR"
+                )
+            kwargs["log_level"] = level
+        if (raw := get("KFN_ACCESS_LOG")) is not None:
+            kwargs["access_log"] = _parse_bool("KFN_ACCESS_LOG", raw)
+        # The local event loop (runtime/kfn/local_broker.py, runtime/kfn/scheduler.py): `kfn run`
+        # turns these on off Knative; plain `uvicorn kfn.app:app` leaves them off.
+        if (raw := get("KFN_LOCAL_BROKER")) is not None:
+            kwargs["local_broker"] = _parse_bool("KFN_LOCAL_BROKER", raw)
+        if (raw := get("KFN_SCHEDULES")) is not None:
+            kwargs["schedules"] = _parse_bool("KFN_SCHEDULES", raw)
+        if (raw := get("KFN_EMIT_TIMEOUT")) is not None:
+            kwargs["emit_timeout"] = parse_duration("KFN_EMIT_TIMEOUT", raw)
+        if (raw := get("KFN_EMIT_RETRIES")) is not None:
+            kwargs["emit_retries"] = _parse_int("KFN_EMIT_RETRIES", raw, 0, 10)
+        if (raw := get("KFN_SERVICE_UNIT")) is not None:
+            # Set by `kfn manifests` on each Service of an app grouped with service=...
+            unit = raw.strip()
+            if not is_service_name(unit):
+                raise ConfigError(
+                    f"KFN_SERVICE_UNIT={raw!r} is not a Knative Service name "
+                    "(lower-case letters, digits and '-', starting with a letter)"
+                )
+            kwargs["service_unit"] = unit
+        kwargs["k_service"] = env.get("K_SERVICE", "")
+        kwargs["k_revision"] = env.get("K_REVISION", "")
+        kwargs["k_configuration"] = env.get("K_CONFIGURATION", "")
+        return cls(**kwargs)  # type: ignore[arg-type]

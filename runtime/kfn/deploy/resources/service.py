@@ -1,0 +1,126 @@
+"""The Knative Service of one unit: scale to zero, probes, a restricted container, one port.
+
+image -> `kfn run --host 0.0.0.0` (the Dockerfile's CMD), which reads PORT,
+KFN_FUNCTIONS and KFN_SERVICE_UNIT from the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfn.deploy.resources import common
+from kfn.deploy.settings import DEFAULT_FUNCTIONS, EnvVar, Settings
+from kfn.deploy.units import Unit
+
+PORT = 8080
+"""Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
+CONTAINER_NAME = "function"
+VISIBILITY_LABEL = "networking.knative.dev/visibility"
+READINESS_PATH = "/health/readiness"
+LIVENESS_PATH = "/health/liveness"
+
+
+def security_context() -> dict[str, Any]:
+    """Kubernetes' "restricted" profile; the image runs as a numeric non-root user."""
+    return {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def build(unit: Unit, settings: Settings, image: str, warnings: list[str]) -> dict[str, Any]:
+    labels = common.labels(settings, unit.name)
+    if not unit.public:
+        # A label, not an annotation (CONTRACT.md 3b "Visibility").
+        labels[VISIBILITY_LABEL] = "cluster-local"
+    elif any(not f.public for f in unit.http_functions):
+        private = ", ".join(f.name for f in unit.http_functions if not f.public)
+        warnings.append(
+            f"Service {unit.name!r} is public, so its public=False HTTP function(s) {private} "
+            "are reachable from outside too (visibility is per Service); give them their own "
+            "service=... group"
+        )
+    pod: dict[str, Any] = {
+        "containerConcurrency": unit.settings.container_concurrency,
+        "timeoutSeconds": unit.timeout_seconds(warnings),
+    }
+    if unit.settings.service_account is not None:
+        pod["serviceAccountName"] = unit.settings.service_account
+    pod["containers"] = [_container(unit, settings, image)]
+    # The root filesystem is read-only; /tmp must stay writable (CONTRACT.md 3a "Filesystem").
+    pod["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    return {
+        "apiVersion": common.SERVING_V1,
+        "kind": "Service",
+        "metadata": {"name": unit.name, "namespace": settings.namespace, "labels": labels},
+        "spec": {
+            "template": {
+                "metadata": {
+                    "labels": common.labels(settings, unit.name),
+                    # Autoscaling belongs on the revision template only (CONTRACT.md 3b).
+                    "annotations": unit.settings.annotations(),
+                },
+                "spec": pod,
+            }
+        },
+    }
+
+
+def _container(unit: Unit, settings: Settings, image: str) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": image,
+        "ports": [{"name": "http1", "containerPort": PORT}],
+    }
+    env = _env(unit, settings)
+    if env:
+        container["env"] = env
+    env_from = [{"secretRef": {"name": name}} for name in unit.settings.secrets]
+    env_from += [{"configMapRef": {"name": name}} for name in unit.settings.config_maps]
+    if env_from:
+        container["envFrom"] = env_from
+    resources = {}
+    if unit.settings.requests:
+        resources["requests"] = dict(unit.settings.requests)
+    if unit.settings.limits:
+        resources["limits"] = dict(unit.settings.limits)
+    if resources:
+        container["resources"] = resources
+    # periodSeconds unset: the queue-proxy probes readiness aggressively, which is what
+    # makes a cold start fast (CONTRACT.md 3a "Probes").
+    container["readinessProbe"] = {"httpGet": {"path": READINESS_PATH}}
+    container["livenessProbe"] = {
+        "httpGet": {"path": LIVENESS_PATH},
+        "periodSeconds": 10,
+        "failureThreshold": 3,
+    }
+    container["securityContext"] = security_context()
+    container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    return container
+
+
+def _env(unit: Unit, settings: Settings) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = []
+    if settings.functions != DEFAULT_FUNCTIONS:
+        env.append({"name": "KFN_FUNCTIONS", "value": ",".join(settings.functions)})
+    if unit.grouped:
+        env.append({"name": "KFN_SERVICE_UNIT", "value": unit.name})
+    env.extend(_variable(variable) for variable in unit.settings.env)
+    return env
+
+
+def _variable(variable: EnvVar) -> dict[str, Any]:
+    if variable.secret is not None:
+        return {
+            "name": variable.name,
+            "valueFrom": {"secretKeyRef": {"name": variable.secret, "key": variable.key}},
+        }
+    if variable.config_map is not None:
+        return {
+            "name": variable.name,
+            "valueFrom": {"configMapKeyRef": {"name": variable.config_map, "key": variable.key}},
+        }
+    return {"name": variable.name, "value": variable.value}

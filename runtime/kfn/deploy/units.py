@@ -1,0 +1,155 @@
+"""Deployment units: which functions run in which Knative Service.
+
+By default the whole app is one Service, named by `[tool.kfn] name`. A function
+declared with `service="billing"` runs in a Service of that name instead; every
+Service runs the same image, and each loads only its own functions because its
+container gets `KFN_SERVICE_UNIT=<service>` (runtime/kfn/app.py, `select_unit`).
+
+The host's rule is: keep the functions declared with `service=<unit>`; when no
+function declares `<unit>`, it is the main Service and keeps the functions
+declared without `service=`. That is why `service=` may not repeat the main
+Service's name: the host could not tell the two apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from kfn.config import ConfigError, parse_duration
+from kfn.config import Settings as HostSettings
+from kfn.deploy.errors import DeployError
+from kfn.deploy.settings import Settings, UnitSettings
+from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, describe
+
+DRAIN_SECONDS = 30
+"""How long Knative's queue-proxy drains before the container gets SIGTERM (CONTRACT.md 3a)."""
+MAX_TIMEOUT_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One Knative Service: its name, its functions and what it runs with."""
+
+    name: str
+    functions: tuple[FunctionSpec, ...]
+    settings: UnitSettings
+    main: bool
+    grouped: bool  # the app has several units, so this one must select its functions
+
+    @property
+    def event_functions(self) -> list[EventFunction]:
+        return [f for f in self.functions if isinstance(f, EventFunction) and f.schedule is None]
+
+    @property
+    def scheduled_functions(self) -> list[EventFunction]:
+        return [
+            f for f in self.functions if isinstance(f, EventFunction) and f.schedule is not None
+        ]
+
+    @property
+    def http_functions(self) -> list[HttpFunction]:
+        return [f for f in self.functions if isinstance(f, HttpFunction)]
+
+    @property
+    def public(self) -> bool:
+        """Whether the Service needs an external route: some HTTP function is public."""
+        return any(f.public for f in self.http_functions)
+
+    @property
+    def emits(self) -> tuple[str, ...]:
+        """The event types this unit's functions declare they emit to K_SINK, sorted."""
+        return tuple(
+            sorted({t for f in self.functions if isinstance(f, EventFunction) for t in f.emits})
+        )
+
+    def host_timeout(self) -> float:
+        """The host's default function timeout in this unit: KFN_TIMEOUT from env, else 60 s."""
+        for variable in self.settings.env:
+            if variable.name == "KFN_TIMEOUT" and variable.value is not None:
+                try:
+                    return parse_duration("KFN_TIMEOUT", variable.value)
+                except ConfigError as error:
+                    raise DeployError(f"[tool.kfn.env] {error}") from None
+        return HostSettings().function_timeout
+
+    def longest_timeout(self) -> tuple[float, str | None]:
+        """The longest event-function timeout and the function that has it."""
+        default = self.host_timeout()
+        longest, owner = 0.0, None
+        for function in self.functions:
+            if isinstance(function, EventFunction):
+                seconds = function.timeout or default
+                if seconds > longest:
+                    longest, owner = seconds, function.name
+        return longest, owner
+
+    def timeout_seconds(self, warnings: list[str]) -> int:
+        """The revision's timeoutSeconds: above the longest function timeout, plus the drain.
+
+        It is also the pod's terminationGracePeriodSeconds, which must cover Knative's
+        30 s drain before SIGTERM and then the in-flight functions (CONTRACT.md 3a).
+        """
+        longest, owner = self.longest_timeout()
+        configured = self.settings.timeout_seconds
+        if configured is None:
+            wanted = math.ceil(longest) + DRAIN_SECONDS
+            if wanted > MAX_TIMEOUT_SECONDS:
+                if longest >= MAX_TIMEOUT_SECONDS:
+                    raise DeployError(
+                        f"function {owner!r} in Service {self.name!r} has a {longest:g} s "
+                        f"timeout; Knative allows at most {MAX_TIMEOUT_SECONDS} s per request"
+                    )
+                warnings.append(
+                    f"Service {self.name!r}: timeoutSeconds is capped at {MAX_TIMEOUT_SECONDS}, "
+                    f"less than function {owner!r}'s {longest:g} s plus the {DRAIN_SECONDS} s drain"
+                )
+                wanted = MAX_TIMEOUT_SECONDS
+            return wanted
+        if owner is not None and configured <= longest:
+            raise DeployError(
+                f"timeout-seconds = {configured} for Service {self.name!r} must be above "
+                f"function {owner!r}'s timeout of {longest:g} s, or Knative cuts it off first"
+            )
+        if configured < DRAIN_SECONDS:
+            warnings.append(
+                f"Service {self.name!r}: timeout-seconds = {configured} is below Knative's "
+                f"{DRAIN_SECONDS} s drain; pods are killed before in-flight work can finish"
+            )
+        return configured
+
+
+def plan(registry: Registry, settings: Settings) -> list[Unit]:
+    """The app's units: the main Service first, then the groups by name."""
+    functions = list(registry.functions.values())
+    if not functions:
+        raise DeployError(
+            f"no functions found in {', '.join(settings.functions)}: decorate some with "
+            "@http, @cloudevent or @schedule"
+        )
+    groups: dict[str, list[FunctionSpec]] = {}
+    for function in functions:
+        if function.service == settings.name:
+            raise DeployError(
+                f"function {function.name!r} in {describe(function.func)}: "
+                f"service={function.service!r} is the app's main Service ([tool.kfn] name); "
+                "functions without service= already run there, so leave it out"
+            )
+        groups.setdefault(function.service or settings.name, []).append(function)
+    unknown = sorted(set(settings.services) - set(groups))
+    if unknown:
+        raise DeployError(
+            f"[tool.kfn.services.{unknown[0]}]: no function is declared with service={unknown[0]!r}"
+        )
+    names = sorted(groups, key=lambda name: (name != settings.name, name))
+    grouped = len(names) > 1
+    return [
+        Unit(
+            name=name,
+            functions=tuple(groups[name]),
+            settings=settings.for_unit(name),
+            main=name == settings.name,
+            grouped=grouped,
+        )
+        for name in names
+    ]

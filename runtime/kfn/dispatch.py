@@ -1,0 +1,167 @@
+"""Dispatch: which functions an event goes to, calling them, and what the sender is told.
+
+An event is acknowledged only after every function it went to finished; the first
+failure decides the status, preferring one Knative retries (so every function gets
+another chance) over a permanent one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cloudevents.core.v1.event import CloudEvent
+
+from kfn.binding import Binding, bind
+from kfn.config import Settings
+from kfn.metrics import Metrics
+from kfn.problems import Drop, Problem, Retry, is_retried
+from kfn.registry import EventFunction, Registry
+from kfn.replies import build_reply
+
+current_invocation: contextvars.ContextVar[tuple[str, CloudEvent] | None] = contextvars.ContextVar(
+    "kfn_invocation", default=None
+)
+"""(function name, event) while a function runs, when a tap is set: who emitted an event."""
+
+
+class Tap(Protocol):
+    """Sees every reply a function returns; the local broker re-ingests them (kfn run)."""
+
+    def replied(self, function: str, event: CloudEvent, reply: CloudEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """An event function ready to be called: its spec, binding and limits."""
+
+    spec: EventFunction
+    binding: Binding
+    timeout: float
+    is_async: bool
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.reply_source = settings.default_reply_source
+        self.targets: dict[str, Target] = {}
+        for spec in registry.event_functions:
+            self.targets[spec.name] = Target(
+                spec=spec,
+                binding=bind(spec),
+                timeout=spec.timeout or settings.function_timeout,
+                is_async=spec.is_async,
+            )
+        self._ordered = tuple(self.targets.values())
+        self.tap: Tap | None = None
+
+    def match(self, event: CloudEvent) -> list[Target]:
+        attributes = event.get_attributes()
+        return [t for t in self._ordered if t.spec.filter.matches(attributes)]
+
+    def target(self, name: str) -> Target:
+        found = self.targets.get(name)
+        if found is None:
+            raise Problem(
+                404, "unknown-function", f"no CloudEvent function is named {name!r}", function=name
+            )
+        return found
+
+    async def deliver(self, event: CloudEvent, targets: Sequence[Target]) -> list[CloudEvent]:
+        """Run every target on the event; return the replies or raise the deciding Problem."""
+        if len(targets) == 1:
+            reply = await self.call(targets[0], event)
+            return [] if reply is None else [reply]
+        outcomes = await asyncio.gather(
+            *(self.call(t, event) for t in targets), return_exceptions=True
+        )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            problems = [f for f in failures if isinstance(f, Problem)]
+            others = [f for f in failures if not isinstance(f, Problem)]
+            if others:
+                raise others[0]
+            problems.sort(key=lambda p: not is_retried(p.status))
+            raise problems[0]
+        return [o for o in outcomes if isinstance(o, CloudEvent)]
+
+    async def call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
+        """Call one function with one event; every failure becomes a Problem."""
+        name = target.name
+        event_id = event.get_id()
+        self.metrics.started(name)
+        started = time.perf_counter()
+        status = 500
+        tap = self.tap
+        invocation = current_invocation.set((name, event)) if tap is not None else None
+        try:
+            args, kwargs = target.binding.arguments(event)
+            result = await self._invoke(target, args, kwargs)
+            reply = build_reply(result, event, target.spec, self.reply_source)
+            status = 200 if reply is not None else 202
+            if tap is not None and reply is not None:
+                tap.replied(name, event, reply)
+            return reply
+        except Problem as problem:
+            problem.extra.setdefault("function", name)
+            problem.extra.setdefault("event_id", event_id)
+            status = problem.status
+            raise
+        except TimeoutError:
+            status = 504
+            raise Problem(
+                504,
+                "function-timeout",
+                f"function {name!r} did not finish within {target.timeout:g}s",
+                function=name,
+                event_id=event_id,
+            ) from None
+        except Drop as drop:
+            status = drop.status
+            raise Problem(
+                drop.status, "dropped", drop.reason, function=name, event_id=event_id
+            ) from None
+        except Retry as retry:
+            status = 503
+            raise Problem(
+                503,
+                "retry-requested",
+                retry.reason,
+                retry_after=retry.after,
+                function=name,
+                event_id=event_id,
+            ) from None
+        except Exception as error:
+            raise Problem(
+                500,
+                "function-error",
+                f"function {name!r} raised {type(error).__name__}",
+                function=name,
+                event_id=event_id,
+            ) from error
+        finally:
+            if invocation is not None:
+                current_invocation.reset(invocation)
+            self.metrics.finished(name, status, time.perf_counter() - started)
+
+    async def _invoke(self, target: Target, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        func = target.spec.func
+        async with asyncio.timeout(target.timeout):
+            if target.is_async:
+                return await func(*args, **kwargs)
+            # Sync functions run in the loop's thread pool; on timeout the thread is
+            # left to finish on its own (threads cannot be cancelled), but the sender
+            # is answered 504 at once.
+            call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(None, call)

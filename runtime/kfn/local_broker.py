@@ -1,0 +1,243 @@
+"""The local broker: a Knative Broker and its Triggers, in-process, for `kfn run`.
+
+On Knative a function's reply goes back to the Broker, which delivers it to every
+Trigger whose filters match (the replying function's own included), and a function
+emits to the Broker through K_SINK. Under `kfn run` with no K_SINK this class plays
+the Broker so the whole flow runs on a laptop:
+
+- It takes emitted events (`accept`, through kfn.emitter) and every reply a
+  function returns (`replied`, the dispatcher's tap), at any entry point: `POST /`,
+  `POST /events/<fn>`, or a delivery of its own.
+- Like the Broker's ingress it defaults the `knativebrokerttl` extension to 255,
+  decrements it on each re-ingest and drops the event when it reaches 0, so a loop
+  stops; like its filter it removes the TTL before delivery and sets
+  `knativearrivaltime`.
+- Each matching function gets its own delivery, as each Trigger delivers
+  separately, through the dispatcher exactly as `/events/<fn>` would, so each
+  function's reply is re-ingested on its own.
+- Each delivery is one JSON log line: event id, type, from, to, status, ttl.
+
+Unlike Knative it does not retry a failed delivery: it logs it once, saying whether
+Knative would retry it. And it carries the TTL into events emitted while a function
+handles a delivery, so an emit loop stops too (on Knative an emitted event enters
+the Broker with a fresh TTL, so such a loop never ends; the local loop should not
+take a laptop down with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import copy
+import logging
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.core.v1.event import CloudEvent
+
+from kfn import logs
+from kfn.codec.attributes import canonical_string
+from kfn.codec.event import trusted_event
+from kfn.dispatch import Dispatcher, Target, current_invocation
+from kfn.emitter import EmitError
+from kfn.lifecycle import Lifecycle
+from kfn.problems import Problem, is_retried
+
+TTL_ATTRIBUTE = "knativebrokerttl"
+ARRIVAL_ATTRIBUTE = "knativearrivaltime"
+DEFAULT_TTL = 255
+"""The Broker ingress's default and maximum hop count (eventing pkg/broker/ttl.go)."""
+
+_delivered_ttl: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "kfn_delivered_ttl", default=None
+)
+no_reply_route: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "kfn_no_reply_route", default=None
+)
+"""Set (to the sender's name) while a sender that ignores replies delivers, e.g. a PingSource."""
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One delivery the local broker (or the local scheduler) made, or one event it dropped."""
+
+    event_id: str
+    type: str
+    origin: str
+    to: str | None
+    status: int
+    ttl: int | None
+    detail: str | None = None
+
+
+def log_hop(hop: Hop, error: BaseException | None = None) -> None:
+    """One JSON line per hop; failures at WARNING (4xx) or ERROR (5xx, with the traceback)."""
+    level = logging.INFO if hop.status < 400 else logging.WARNING
+    if hop.status >= 500:
+        level = logging.ERROR
+    fields: dict[str, Any] = {
+        "event_id": hop.event_id,
+        "type": hop.type,
+        "from": hop.origin,
+        "to": hop.to,
+        "status": hop.status,
+        "ttl": hop.ttl,
+    }
+    if hop.detail:
+        fields["detail"] = hop.detail
+    if hop.status >= 300 and hop.to is not None:
+        fields["retried_on_knative"] = is_retried(hop.status)
+    logs.event(level, "hop", error, **fields)
+
+
+class LocalBroker:
+    """An in-process Broker with one Trigger per CloudEvent function."""
+
+    def __init__(self, dispatcher: Dispatcher, lifecycle: Lifecycle, history: int = 1000) -> None:
+        self.dispatcher = dispatcher
+        self.lifecycle = lifecycle
+        self.hops: deque[Hop] = deque(maxlen=history)
+        """The latest hops, oldest first (for tests: kfn.testing reads them)."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # -- ingress -----------------------------------------------------------------------
+
+    def replied(self, function: str, event: CloudEvent, reply: CloudEvent) -> None:
+        """The dispatcher's tap: a function replied to `event`; the reply goes to the broker.
+
+        The reply carries the TTL of the event it answers, as the Broker's filter
+        puts it back on a reply, and is decremented on the way in.
+        """
+        if no_reply_route.get() is not None:
+            return
+        self.ingest(reply, function, _hop_ttl(event))
+
+    async def accept(self, event: CloudEvent) -> None:
+        """An emitted event (kfn.emitter); raises EmitError when the ingress refuses it."""
+        invocation = current_invocation.get()
+        origin = invocation[0] if invocation is not None else "emit"
+        carried = _ttl_of(event)
+        if carried is None and invocation is not None:
+            carried = _hop_ttl(invocation[1])
+        status = self.ingest(event, origin, carried)
+        if status >= 300:
+            reason = "the hop limit" if status == 400 else "the host is shutting down"
+            raise EmitError(
+                f"the local broker refused event {event.get_id()} ({event.get_type()}): "
+                f"{reason} (status {status})",
+                status=status,
+                attempts=1,
+            )
+
+    def ingest(self, event: CloudEvent, origin: str, carried_ttl: int | None) -> int:
+        """Take one event in; the status a Broker ingress would answer (202, 400 or 503).
+
+        `carried_ttl` is the TTL the event arrives with (None: it enters fresh).
+        Deliveries start in the background; this never blocks and never raises.
+        """
+        ttl = DEFAULT_TTL if carried_ttl is None else min(carried_ttl - 1, DEFAULT_TTL)
+        event_id, event_type = event.get_id(), event.get_type()
+        if ttl <= 0:
+            self._record(
+                Hop(event_id, event_type, origin, None, 400, 0, "hop limit reached: dropped")
+            )
+            return 400
+        if self._closed or self.lifecycle.draining:
+            self._record(
+                Hop(event_id, event_type, origin, None, 503, ttl, "shutting down: dropped")
+            )
+            return 503
+        arrived = canonical_string(datetime.now(UTC))
+        targets = self.dispatcher.match(_as_delivered(event, arrived))
+        if not targets:
+            fields: dict[str, Any] = {"event_id": event_id, "type": event_type, "from": origin}
+            logs.event(logging.DEBUG, "no function matches", **fields)
+            return 202
+        loop = asyncio.get_running_loop()
+        for target in targets:
+            # Each Trigger delivers its own copy: one function changing its event's data
+            # must not change what another receives, or what the sender was answered.
+            delivered = _as_delivered(event, arrived)
+            self.lifecycle.enter(event=True)
+            task = loop.create_task(self._deliver(target, delivered, ttl, origin))
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+        return 202
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.lifecycle.leave(event=True)
+
+    # -- delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, target: Target, event: CloudEvent, ttl: int, origin: str) -> None:
+        token = _delivered_ttl.set(ttl)
+        error: BaseException | None = None
+        detail = None
+        try:
+            reply = await self.dispatcher.call(target, event)  # a reply comes back via `replied`
+            status = 200 if reply is not None else 202
+        except Problem as problem:
+            status, detail, error = problem.status, problem.detail, problem.__cause__
+        except Exception as unexpected:  # a bug in the host: still one line, never silence
+            status, detail, error = 500, f"{type(unexpected).__name__}: {unexpected}", unexpected
+        finally:
+            _delivered_ttl.reset(token)
+        self._record(
+            Hop(event.get_id(), event.get_type(), origin, target.name, status, ttl, detail), error
+        )
+
+    def _record(self, hop: Hop, error: BaseException | None = None) -> None:
+        self.hops.append(hop)
+        log_hop(hop, error)
+
+    # -- waiting and closing -----------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Deliveries under way."""
+        return len(self._tasks)
+
+    async def settle(self) -> None:
+        """Wait until no delivery is under way, including those that deliveries caused."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    async def aclose(self) -> None:
+        """Refuse new events and cancel deliveries still running (after the grace period)."""
+        self._closed = True
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+
+def _as_delivered(event: CloudEvent, arrived: str) -> CloudEvent:
+    """A copy of the event as a Trigger delivers it: without the TTL, with the arrival time."""
+    attributes = {k: v for k, v in event.get_attributes().items() if k != TTL_ATTRIBUTE}
+    attributes.setdefault(ARRIVAL_ATTRIBUTE, arrived)
+    return trusted_event(attributes, copy.deepcopy(event.get_data()))
+
+
+def _hop_ttl(event: CloudEvent) -> int:
+    """The TTL of the hop handling `event`: the broker's, or what a direct sender sent."""
+    delivered = _delivered_ttl.get()
+    if delivered is not None:
+        return delivered
+    sent = _ttl_of(event)
+    return DEFAULT_TTL if sent is None else sent
+
+
+def _ttl_of(event: CloudEvent) -> int | None:
+    """The event's `knativebrokerttl` as a number, or None when absent or not a number."""
+    raw = event.get_attributes().get(TTL_ATTRIBUTE)
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None  # Knative's ingress treats an unreadable TTL as absent

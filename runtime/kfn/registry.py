@@ -1,0 +1,275 @@
+"""The registry: what the decorators record, checked as they run.
+
+Routing (locally) and the generated Knative resources both read from here, so the
+decorators are the single source of truth. A bad registration raises
+RegistrationError when the decorator runs, naming the function and the problem.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from kfn.filters import AllOf, Filter, FilterError, build_filter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RESERVED_PATHS = ("/", "/metrics")
+RESERVED_PREFIXES = ("/events", "/health")
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def is_service_name(name: str) -> bool:
+    """A Knative Service name: a DNS-1035 label (letters, digits, '-'; at most 63)."""
+    return len(name) <= 63 and SERVICE_NAME.match(name) is not None
+
+
+class RegistrationError(ValueError):
+    """A function or hook was declared wrongly; raised when its decorator runs."""
+
+
+def describe(func: Callable[..., Any]) -> str:
+    """Where a function is defined, for error messages."""
+    code = getattr(func, "__code__", None)
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)!s}{where}"
+
+
+@dataclass(eq=False)
+class FunctionSpec:
+    """What every registered function has: a unique name, the callable, its Service."""
+
+    name: str
+    func: Callable[..., Any]
+    service: str | None
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.func)
+
+
+@dataclass(eq=False)
+class HttpFunction(FunctionSpec):
+    """A plain HTTP function, served as a FastAPI route."""
+
+    path: str = "/"
+    methods: tuple[str, ...] = ("GET",)
+    public: bool = True
+    route_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class EventFunction(FunctionSpec):
+    """A CloudEvent function, routed by Knative Trigger filters."""
+
+    filter: AllOf = field(default_factory=lambda: AllOf(()))
+    reply_type: str | None = None
+    reply_source: str | None = None
+    timeout: float | None = None
+    emits: tuple[str, ...] = ()
+    delivery: Mapping[str, Any] | None = None
+    schedule: Any = None  # a kfn.schedule.Schedule for @schedule functions
+
+
+@dataclass(eq=False)
+class Hook:
+    func: Callable[..., Any]
+    name: str
+
+
+class Registry:
+    """Functions and lifecycle hooks of one app, in declaration order."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, FunctionSpec] = {}
+        self.startup_hooks: list[Hook] = []
+        self.shutdown_hooks: list[Hook] = []
+        self.readiness_checks: list[Hook] = []
+        self._normalized: dict[str, str] = {}
+
+    # -- views -----------------------------------------------------------------------
+
+    @property
+    def http_functions(self) -> list[HttpFunction]:
+        return [f for f in self.functions.values() if isinstance(f, HttpFunction)]
+
+    @property
+    def event_functions(self) -> list[EventFunction]:
+        return [f for f in self.functions.values() if isinstance(f, EventFunction)]
+
+    # -- registration ----------------------------------------------------------------
+
+    def add(self, spec: FunctionSpec) -> None:
+        """Register a function under its unique name."""
+        where = describe(spec.func)
+        if not FUNCTION_NAME.match(spec.name):
+            raise RegistrationError(
+                f"function {spec.name!r} in {where}: a name must start with a letter and hold "
+                "only letters, digits, '_' and '-'"
+            )
+        normalized = spec.name.lower().replace("_", "-")
+        if normalized in self._normalized:
+            other = self._normalized[normalized]
+            raise RegistrationError(
+                f"function {spec.name!r} in {where}: the name is already taken by {other!r} "
+                "(names must be unique, ignoring case and '_' versus '-'); pass name=... "
+                "to the decorator"
+            )
+        if spec.service is not None and not is_service_name(spec.service):
+            raise RegistrationError(
+                f"function {spec.name!r} in {where}: service={spec.service!r} is not a valid "
+                "Knative Service name (lower-case letters, digits and '-', starting with a letter)"
+            )
+        self.functions[spec.name] = spec
+        self._normalized[normalized] = spec.name
+
+    def http(
+        self,
+        path: str,
+        methods: Sequence[str] = ("GET",),
+        *,
+        name: str | None = None,
+        public: bool = True,
+        service: str | None = None,
+        **route_options: Any,
+    ) -> Callable[[F], F]:
+        """Register an HTTP function as a FastAPI route at `path`.
+
+        `route_options` go to FastAPI's `add_api_route` (response_model, status_code,
+        tags, ...). `public=False` keeps the function off the public ingress.
+        """
+
+        def register(func: F) -> F:
+            where = describe(func)
+            _check_callable(func, where)
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise RegistrationError(
+                    f"@http in {where}: the path must be a string starting with '/', got {path!r}"
+                )
+            if _is_reserved(path):
+                raise RegistrationError(
+                    f"@http({path!r}) in {where}: {path!r} is reserved by the host "
+                    "(POST / and /events/* take CloudEvents, /health/* are the probes, "
+                    "/metrics is Prometheus); choose another path"
+                )
+            if isinstance(methods, str):
+                raise RegistrationError(
+                    f"@http({path!r}) in {where}: methods must be a list, e.g. methods=['GET']"
+                )
+            upper = tuple(m.upper() for m in methods)
+            unknown = [m for m in upper if m not in HTTP_METHODS]
+            if unknown or not upper:
+                raise RegistrationError(
+                    f"@http({path!r}) in {where}: unknown HTTP method(s) {unknown or methods!r}"
+                )
+            self.add(
+                HttpFunction(
+                    name=name or func.__name__,
+                    func=func,
+                    service=service,
+                    path=path,
+                    methods=upper,
+                    public=public,
+                    route_options=route_options,
+                )
+            )
+            return func
+
+        return register
+
+    def cloudevent(
+        self,
+        *,
+        filters: Iterable[Filter] | None = None,
+        reply_type: str | None = None,
+        reply_source: str | None = None,
+        timeout: float | None = None,
+        name: str | None = None,
+        service: str | None = None,
+        emits: Sequence[str] = (),
+        delivery: Mapping[str, Any] | None = None,
+        **attributes: str,
+    ) -> Callable[[F], F]:
+        """Register a CloudEvent function.
+
+        Keyword attributes (`type=`, `source=`, `subject=`, any extension) are exact
+        matches; `filters=[...]` adds exact/prefix/suffix/all_of/any_of/not_/cesql
+        filters. All of them must match, as in one Knative Trigger.
+        """
+
+        def register(func: F) -> F:
+            where = describe(func)
+            _check_callable(func, where)
+            label = f"@cloudevent on {func.__name__!r} in {where}"
+            try:
+                event_filter = build_filter(attributes, filters)
+            except FilterError as error:
+                raise RegistrationError(f"{label}: {error}") from None
+            for option, value in (("reply_type", reply_type), ("reply_source", reply_source)):
+                if value is not None and (not isinstance(value, str) or not value.strip()):
+                    raise RegistrationError(f"{label}: {option} must be a non-empty string")
+            if timeout is not None and (
+                not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
+            ):
+                raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
+            if isinstance(emits, str) or not all(isinstance(t, str) and t for t in emits):
+                raise RegistrationError(f"{label}: emits must be a list of event types")
+            self.add(
+                EventFunction(
+                    name=name or func.__name__,
+                    func=func,
+                    service=service,
+                    filter=event_filter,
+                    reply_type=reply_type,
+                    reply_source=reply_source,
+                    timeout=float(timeout) if timeout is not None else None,
+                    emits=tuple(emits),
+                    delivery=delivery,
+                )
+            )
+            return func
+
+        return register
+
+    def on_startup(self, func: F) -> F:
+        """Run `func` (sync or async) before readiness turns 200."""
+        _check_callable(func, describe(func))
+        self.startup_hooks.append(Hook(func, func.__name__))
+        return func
+
+    def on_shutdown(self, func: F) -> F:
+        """Run `func` after in-flight events finished, before the process exits."""
+        _check_callable(func, describe(func))
+        self.shutdown_hooks.append(Hook(func, func.__name__))
+        return func
+
+    def readiness(self, func: F) -> F:
+        """A check for /health/readiness: it returns False or raises when not ready."""
+        _check_callable(func, describe(func))
+        self.readiness_checks.append(Hook(func, func.__name__))
+        return func
+
+
+def _is_reserved(path: str) -> bool:
+    trimmed = path.rstrip("/") or "/"
+    if trimmed in RESERVED_PATHS:
+        return True
+    return any(trimmed == p or trimmed.startswith(p + "/") for p in RESERVED_PREFIXES)
+
+
+def _check_callable(func: Any, where: str) -> None:
+    if not callable(func):
+        raise RegistrationError(f"{where}: the decorator was applied to a non-callable {func!r}")
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise RegistrationError(
+            f"{where}: generator functions are not supported; return a value instead"
+        )
+
+
+default_registry = Registry()
+"""The registry the module-level decorators in `kfn` write to."""
