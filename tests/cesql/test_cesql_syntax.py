@@ -34,7 +34,7 @@ def test_a_syntax_error_is_a_value_error_that_points_at_the_offending_token() ->
     [
         ("ABC(", 4),  # ran out of text: the position is the end
         ("'abc", 0),  # an unterminated string: where it opened
-        ("a # b", 2),  # a character CESQL does not use
+        ("a # b", 4),  # '#' starts no token: skipped, as Knative's lexer does, so 'a b'
         ("x LIKE 123", 7),  # LIKE wants a string literal, not a value cast to one
         ("a NOT b", 6),  # NOT after an operand must start NOT LIKE / NOT IN
         ("a IN ()", 6),  # IN needs at least one value
@@ -63,17 +63,24 @@ def test_integer_literal_range_is_32_bit_with_the_sign_part_of_the_literal() -> 
     assert syntax_error("- 2147483648").position == 2  # spaced: negation of a too-big literal
 
 
-def test_a_minus_between_operands_subtracts_even_without_spaces() -> None:
-    assert value_of("4-1") == 3
+def test_a_sign_against_digits_belongs_to_the_integer_literal() -> None:
+    # Knative's lexer reads '4-1' as the integers 4 and -1: a syntax error.
+    error = syntax_error("4-1")
+
+    assert error.position == 1
+    assert "write '- 1'" in error.message
+    assert value_of("4 - 1") == 3
     assert value_of("4 - -1") == 5
-    assert value_of("--10") == 10
+    assert value_of("--10") == 10  # negation of the literal -10
+    assert syntax_error("4 -1").position == 2
 
 
-def test_and_or_xor_share_one_precedence_and_group_left_to_right() -> None:
-    # spec 3.6 lists AND, OR and XOR as one level: unlike SQL, OR does not bind looser
-    assert value_of("TRUE OR TRUE AND FALSE") is False
-    assert value_of("TRUE OR (TRUE AND FALSE)") is True
-    assert value_of("FALSE AND FALSE OR TRUE") is True
+def test_and_or_xor_share_one_precedence_and_group_to_the_right() -> None:
+    # a AND b OR c is a AND (b OR c) in Knative's grammar
+    assert value_of("TRUE OR TRUE AND FALSE") is True
+    assert value_of("FALSE AND FALSE OR TRUE") is False
+    assert value_of("(FALSE AND FALSE) OR TRUE") is True
+    assert value_of("FALSE AND TRUE XOR TRUE") is False
 
 
 def test_unary_operators_bind_tighter_than_binary_ones() -> None:

@@ -2,6 +2,8 @@
 
 The TCK lives beside the repository (``<repo>/../shared/cloudevents/cesql/tck``), as it
 does in CI; if it is missing this module fails instead of quietly testing nothing.
+kfn gives Knative's answers (cloudevents sdk-go ``sql/v2``); where sdk-go's own copy
+of the TCK expects something else than this one, ``KNATIVE_ANSWERS`` holds sdk-go's.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ def _cases() -> list[Any]:
 
 CASES = _cases()
 
+KNATIVE_ANSWERS: dict[str, dict[str, Any]] = {
+    # sdk-go casts an Integer to a Boolean (0 is false, else true), so NOT 10 is NOT TRUE.
+    "not_operator:Invalid int cast": {"result": False},
+}
+
 
 def _event(case: dict[str, Any]) -> dict[str, Any]:
     event = dict(case["event"]) if case.get("event") is not None else dict(BASE_EVENT)
@@ -81,7 +88,11 @@ def test_every_tck_file_contributes_cases() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_tck(case: dict[str, Any]) -> None:
+def test_tck(case: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    override = KNATIVE_ANSWERS.get(request.node.callspec.id)
+    if override is not None:
+        case = {key: value for key, value in case.items() if key not in ("result", "error")}
+        case.update(override)
     expected_error = case.get("error")
     try:
         expression = compile_expression(case["expression"])

@@ -1,21 +1,18 @@
-"""Turn a syntax tree into nested closures that evaluate it against event attributes.
+"""Turn a syntax tree into nested closures that evaluate it as Knative's filter does.
 
 Every closure has the signature ``(attributes, errors) -> value`` and this contract:
 it is called with an empty error list, and it returns with the list still empty on
-success. Errors follow two rules, both fixed by the TCK:
+success. Knative's evaluation (sdk-go ``sql/v2``) fails fast: the first error ends
+it, and every operator above returns its zero value. So a closure tests
+``if errors:`` after each child and after each cast, and returns its zero value when
+the list is not empty; a whole evaluation reports at most one error, the one Go
+reports. Operands are evaluated in Go's order: both sides before either is cast,
+except in AND/OR/XOR (left, its cast, then maybe right) and function arguments
+(each evaluated and cast in turn).
 
-* A subexpression that reports an error makes its parent return the zero value of
-  the parent's type without computing anything (spec 3.2: ``missing / 0`` is ``0``
-  with only a MissingAttributeError; ``true AND (1 != 1 / 0)`` is ``false``). So a
-  parent only has to test ``if errors:`` after each child, and evaluation stops at
-  the first failure: the spec's "fail fast" mode (4.1), which filtering wants.
-* An operator's own cast failure does not stop the operator: the cast yields the
-  zero value and the operator computes with it (``NOT 10`` is ``true`` plus a
-  CastError). The few places that evaluate another child after such a cast (OR, IN)
-  give that child a fresh list, to keep the contract.
-
-Work that does not depend on the event is done here, once: constant subtrees are
-folded, LIKE patterns compiled, the values of an all-literal IN list pre-cast.
+Integers are Go int32: arithmetic wraps around, ``/`` and ``%`` truncate toward
+zero. Work that does not depend on the event is done here, once: constant subtrees
+are folded, LIKE patterns compiled, the values of an all-literal IN list pre-cast.
 """
 
 from __future__ import annotations
@@ -41,7 +38,14 @@ from kfn.cesql._nodes import (
     Not,
     children,
 )
-from kfn.cesql._values import INT32_MAX, INT32_MIN, Value, attribute_value
+from kfn.cesql._values import (
+    INT32_MAX,
+    INT32_MIN,
+    CesqlType,
+    Value,
+    attribute_value,
+    wrap_int32,
+)
 
 Attributes = Mapping[str, object]
 Evaluator = Callable[[Attributes, list[CesqlError]], Value]
@@ -55,10 +59,41 @@ _ORDERING: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge,
 }
 
+ALWAYS_PRESENT = frozenset({"specversion", "id", "source", "type"})
+"""sdk-go's EXISTS is true for these whatever the event holds."""
+
+BLANK_IS_MISSING = frozenset(
+    {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject"}
+)
+"""Context attributes that sdk-go reads as absent when they hold the empty string."""
+
 
 def compile_tree(tree: Node, functions: FunctionTable = BUILTINS) -> Evaluator:
     """The evaluator of ``tree``, with function names resolved against ``functions``."""
     return _Compiler(functions).compile(tree)[0]
+
+
+def result_type(tree: Node, functions: FunctionTable = BUILTINS) -> CesqlType | None:
+    """The type every evaluation of ``tree`` yields; None for an attribute (any type).
+
+    Behind a Broker an attribute is always a String, but evaluated on its own an
+    extension may hold an Integer or a Boolean.
+    """
+    match tree:
+        case Literal(value=value):
+            return _TYPES[type(value)]
+        case Identifier():
+            return None
+        case Negate() | Binary(operator="+" | "-" | "*" | "/" | "%"):
+            return CesqlType.INTEGER
+        case Call(name=name, arguments=arguments):
+            function = functions.resolve(name, len(arguments))
+            return CesqlType.BOOLEAN if function is None else function.returns
+        case _:
+            return CesqlType.BOOLEAN
+
+
+_TYPES = {bool: CesqlType.BOOLEAN, int: CesqlType.INTEGER, str: CesqlType.STRING}
 
 
 class _Compiler:
@@ -73,6 +108,8 @@ class _Compiler:
             case Identifier(name=name):
                 return _identifier(name), None
             case Exists(name=name):
+                if name in ALWAYS_PRESENT:
+                    return _constant(True), True
                 return _exists(name), None
             case _:
                 pass
@@ -128,14 +165,16 @@ def _constant(value: Value) -> Evaluator:
 
 def _identifier(name: str) -> Evaluator:
     # An attribute is absent when the mapping lacks it or holds None (how SDKs say
-    # "not set"). Its value's type is unknown, so the zero value is false (spec 3.2).
+    # "not set"), and a context attribute also when it is blank, as sdk-go reads it.
+    # The value is then false (Go's identifier returns false beside the error).
     missing = CesqlError(ErrorKind.MISSING_ATTRIBUTE, f"the event has no attribute '{name}'")
+    blank_is_missing = name in BLANK_IS_MISSING
 
     def identifier(attributes: Attributes, errors: list[CesqlError]) -> Value:
         raw = attributes.get(name)
-        if type(raw) is str:
+        if type(raw) is str and (raw or not blank_is_missing):
             return raw
-        if raw is None:
+        if raw is None or raw == "":
             errors.append(missing)
             return False
         return attribute_value(raw)
@@ -144,15 +183,18 @@ def _identifier(name: str) -> Evaluator:
 
 
 def _exists(name: str) -> Evaluator:
+    blank_is_missing = name in BLANK_IS_MISSING
+
     def exists(attributes: Attributes, errors: list[CesqlError]) -> Value:
-        return attributes.get(name) is not None
+        raw = attributes.get(name)
+        return raw is not None and (raw != "" or not blank_is_missing)
 
     return exists
 
 
 def _missing_function(name: str, arity: int) -> Evaluator:
-    # Spec 3.5: an invocation that cannot be dispatched is false plus this error;
-    # its arguments are not evaluated.
+    # An invocation that cannot be dispatched is false plus this error; its
+    # arguments are not evaluated.
     plural = "" if arity == 1 else "s"
     error = CesqlError(
         ErrorKind.MISSING_FUNCTION, f"there is no function {name} taking {arity} argument{plural}"
@@ -175,19 +217,10 @@ def _not(operand: Evaluator) -> Evaluator:
             return False
         if type(value) is bool:
             return not value
-        return not to_bool(value, errors)
+        value = to_bool(value, errors)
+        return False if errors else not value
 
     return not_
-
-
-def _overflow(text: str, errors: list[CesqlError], result: int) -> int:
-    """The saturated result of an operation that left the 32-bit range, plus a MathError.
-
-    The spec only says what ABS(-2147483648) does (2147483647 and a MathError); every
-    other overflow follows that example, saturating instead of wrapping around.
-    """
-    errors.append(CesqlError(ErrorKind.MATH, f"{text} overflows the 32-bit integer range"))
-    return INT32_MAX if result > 0 else INT32_MIN
 
 
 def _negate(operand: Evaluator) -> Evaluator:
@@ -197,9 +230,9 @@ def _negate(operand: Evaluator) -> Evaluator:
             return 0
         if type(value) is not int:
             value = to_int(value, errors)
-        if value == INT32_MIN:
-            return _overflow(f"-({value})", errors, INT32_MAX)
-        return -value
+            if errors:
+                return 0
+        return -value if value != INT32_MIN else INT32_MIN  # int32: -(-2**31) wraps
 
     return negate
 
@@ -209,34 +242,25 @@ def _negate(operand: Evaluator) -> Evaluator:
 
 def _add(x: int, y: int, errors: list[CesqlError]) -> int:
     result = x + y
-    if INT32_MIN <= result <= INT32_MAX:
-        return result
-    return _overflow(f"{x} + {y}", errors, result)
+    return result if INT32_MIN <= result <= INT32_MAX else wrap_int32(result)
 
 
 def _subtract(x: int, y: int, errors: list[CesqlError]) -> int:
     result = x - y
-    if INT32_MIN <= result <= INT32_MAX:
-        return result
-    return _overflow(f"{x} - {y}", errors, result)
+    return result if INT32_MIN <= result <= INT32_MAX else wrap_int32(result)
 
 
 def _multiply(x: int, y: int, errors: list[CesqlError]) -> int:
     result = x * y
-    if INT32_MIN <= result <= INT32_MAX:
-        return result
-    return _overflow(f"{x} * {y}", errors, result)
+    return result if INT32_MIN <= result <= INT32_MAX else wrap_int32(result)
 
 
 def _divide(x: int, y: int, errors: list[CesqlError]) -> int:
     if y == 0:
         errors.append(CesqlError(ErrorKind.MATH, f"{x} / 0: division by zero"))
         return 0
-    quotient = abs(x) // abs(y)  # rounds towards zero, unlike x // y
-    result = -quotient if (x < 0) != (y < 0) else quotient
-    if result > INT32_MAX:  # only -2147483648 / -1
-        return _overflow(f"{x} / {y}", errors, result)
-    return result
+    quotient = abs(x) // abs(y)  # truncates toward zero, unlike x // y
+    return wrap_int32(-quotient if (x < 0) != (y < 0) else quotient)
 
 
 def _modulo(x: int, y: int, errors: list[CesqlError]) -> int:
@@ -268,8 +292,12 @@ def _arithmetic(
             return 0
         if type(x) is not int:
             x = to_int(x, errors)
+            if errors:
+                return 0
         if type(y) is not int:
             y = to_int(y, errors)
+            if errors:
+                return 0
         return compute(x, y, errors)
 
     return arithmetic
@@ -286,16 +314,19 @@ def _ordering(compare: Callable[[int, int], bool], left: Evaluator, right: Evalu
             return False
         if type(x) is not int:
             x = to_int(x, errors)
+            if errors:
+                return False
         if type(y) is not int:
             y = to_int(y, errors)
+            if errors:
+                return False
         return compare(x, y)
 
     return ordering
 
 
 def _equal(left: Evaluator, right: Evaluator, known_right: Value | None) -> Evaluator:
-    # '=' is overloaded on all three types; the right operand's type picks the
-    # overload and the left operand is cast to it (spec 3.7, binary ambiguous rule).
+    # '=' casts the left operand to the right operand's type.
     if known_right is not None:
         return _equal_constant(left, known_right)
 
@@ -308,13 +339,15 @@ def _equal(left: Evaluator, right: Evaluator, known_right: Value | None) -> Eval
             return False
         if type(x) is not type(y):
             x = IMPLICIT_CASTS[type(y)](x, errors)
+            if errors:
+                return False
         return x == y
 
     return equal
 
 
 def _equal_constant(left: Evaluator, y: Value) -> Evaluator:
-    """``x = literal``, the most common filter: the overload is known at compile time."""
+    """``x = literal``, the most common filter: the cast is known at compile time."""
     target = type(y)
     cast = IMPLICIT_CASTS[target]
 
@@ -324,17 +357,19 @@ def _equal_constant(left: Evaluator, y: Value) -> Evaluator:
             return False
         if type(x) is not target:
             x = cast(x, errors)
+            if errors:
+                return False
         return x == y
 
     return equal_constant
 
 
 def _logical(first: Evaluator, steps: tuple[tuple[int, Evaluator], ...]) -> Evaluator:
-    """A chain ``first op e1 op e2 ...`` evaluated as the left-nested operations it stands for.
+    """A chain ``first op1 e1 op2 e2 ...`` evaluated as ``first op1 (e1 op2 (e2 ...))``.
 
-    Level k is ``(level k-1) op ek``. AND stops at false and OR at true without
-    evaluating the operand (spec 3.4.2). A level whose own cast failed still computes
-    its value; the next level, which has it as a child, then yields false.
+    Walked left to right: AND stops at a false left operand and OR at a true one,
+    without evaluating the rest of the chain (which is their right operand); XOR
+    needs the rest, and inverts it when its left operand is true.
     """
 
     def logical(attributes: Attributes, errors: list[CesqlError]) -> Value:
@@ -343,30 +378,26 @@ def _logical(first: Evaluator, steps: tuple[tuple[int, Evaluator], ...]) -> Eval
             return False
         if type(value) is not bool:
             value = to_bool(value, errors)
-        first_level = True
+            if errors:
+                return False
+        inverted = False
         for code, operand in steps:
-            if errors and not first_level:
-                return False  # the previous level, our left operand, failed
-            first_level = False
             if code == _AND:
                 if not value:
-                    continue
-            elif code == _OR and value:
-                continue
-            if errors:  # the first operand's cast failed: keep the contract for this child
-                own: list[CesqlError] = []
-                right = operand(attributes, own)
-                if own:
-                    errors.extend(own)
-                    return False
-            else:
-                right = operand(attributes, errors)
+                    return inverted
+            elif code == _OR:
+                if value:
+                    return not inverted
+            elif value:
+                inverted = not inverted
+            value = operand(attributes, errors)
+            if errors:
+                return False
+            if type(value) is not bool:
+                value = to_bool(value, errors)
                 if errors:
                     return False
-            if type(right) is not bool:
-                right = to_bool(right, errors)
-            value = value is not right if code == _XOR else right
-        return value
+        return value is not inverted
 
     return logical
 
@@ -389,8 +420,8 @@ def _like(operand: Evaluator, pattern: str) -> Evaluator:
 
 
 def _in(operand: Evaluator, items: tuple[Evaluator, ...]) -> Evaluator:
-    # x IN (a, b) compares like x = a OR x = b, but casts each value to the type of x
-    # (spec 3.7); like OR it stops at the first match.
+    # x IN (a, b): each value in turn is evaluated and cast to the type of x; the
+    # first equal one ends it.
     def in_(attributes: Attributes, errors: list[CesqlError]) -> Value:
         x = operand(attributes, errors)
         if errors:
@@ -398,18 +429,13 @@ def _in(operand: Evaluator, items: tuple[Evaluator, ...]) -> Evaluator:
         target = type(x)
         cast = IMPLICIT_CASTS[target]
         for item in items:
-            if errors:  # an earlier value failed its cast: keep the contract for this child
-                own: list[CesqlError] = []
-                y = item(attributes, own)
-                if own:
-                    errors.extend(own)
-                    return False
-            else:
-                y = item(attributes, errors)
-                if errors:
-                    return False
+            y = item(attributes, errors)
+            if errors:
+                return False
             if type(y) is not target:
                 y = cast(y, errors)
+                if errors:
+                    return False
             if y == x:
                 return True
         return False
@@ -420,73 +446,78 @@ def _in(operand: Evaluator, items: tuple[Evaluator, ...]) -> Evaluator:
 def _in_constants(operand: Evaluator, items: list[Value]) -> Evaluator:
     """``x IN (literals...)``: the list is cast to each possible type of x once, here.
 
-    When every value casts cleanly to the type of x, membership is a set lookup;
-    otherwise the values are walked in order, reporting the cast errors met before
-    a match, exactly as the general case would.
+    For each type, the values before the first that fails its cast form a set; a
+    value of x not in it meets that failure (if there is one) and is not a member.
     """
-    sets: dict[type[Value], frozenset[Value]] = {}
-    ordered: dict[type[Value], tuple[tuple[Value, list[CesqlError]], ...]] = {}
+    members: dict[type[Value], frozenset[Value]] = {}
+    failures: dict[type[Value], CesqlError | None] = {}
     for target, cast in IMPLICIT_CASTS.items():
-        entries = []
+        values: list[Value] = []
+        failure: CesqlError | None = None
         for item in items:
             cast_errors: list[CesqlError] = []
-            entries.append((cast(item, cast_errors), cast_errors))
-        if any(cast_errors for _, cast_errors in entries):
-            ordered[target] = tuple(entries)
-        else:
-            sets[target] = frozenset(value for value, _ in entries)
+            value = cast(item, cast_errors)
+            if cast_errors:
+                failure = cast_errors[0]
+                break
+            values.append(value)
+        members[target] = frozenset(values)
+        failures[target] = failure
 
     def in_constants(attributes: Attributes, errors: list[CesqlError]) -> Value:
         x = operand(attributes, errors)
         if errors:
             return False
-        members = sets.get(type(x))
-        if members is not None:
-            return x in members
-        for value, cast_errors in ordered[type(x)]:
-            errors.extend(cast_errors)
-            if value == x:
-                return True
+        target = type(x)
+        if x in members[target]:
+            return True
+        failure = failures[target]
+        if failure is not None:
+            errors.append(failure)
         return False
 
     return in_constants
 
 
 def _call(function: Function, arguments: list[Evaluator]) -> Evaluator:
-    # Arguments are all evaluated before any is cast, so an argument's failure is
-    # never confused with a failed cast.
+    # Each argument is evaluated, then cast, before the next is evaluated (Go's order).
     implementation = function.implementation
     zero = function.returns.zero
-    casts: list[tuple[int, type[Value], Cast]] = []
+    casts: list[tuple[type[Value], Cast] | None] = []
     for index in range(len(arguments)):
         parameter = function.parameter_type(index)
-        if parameter is not None:
-            casts.append((index, parameter.python_type, IMPLICIT_CASTS[parameter.python_type]))
+        if parameter is None:
+            casts.append(None)
+        else:
+            casts.append((parameter.python_type, IMPLICIT_CASTS[parameter.python_type]))
+    steps = tuple(zip(arguments, casts, strict=True))
 
     if len(arguments) == 1:
-        (argument,) = arguments
-        target, cast = (casts[0][1], casts[0][2]) if casts else (None, None)
+        ((argument, cast_to),) = steps
 
         def call_one(attributes: Attributes, errors: list[CesqlError]) -> Value:
             value = argument(attributes, errors)
             if errors:
                 return zero
-            if cast is not None and type(value) is not target:
-                value = cast(value, errors)
+            if cast_to is not None and type(value) is not cast_to[0]:
+                value = cast_to[1](value, errors)
+                if errors:
+                    return zero
             return implementation(errors, value)
 
         return call_one
 
     def call(attributes: Attributes, errors: list[CesqlError]) -> Value:
         values = []
-        for argument in arguments:
+        for argument, cast_to in steps:
             value = argument(attributes, errors)
             if errors:
                 return zero
+            if cast_to is not None and type(value) is not cast_to[0]:
+                value = cast_to[1](value, errors)
+                if errors:
+                    return zero
             values.append(value)
-        for index, target, cast in casts:
-            if type(values[index]) is not target:
-                values[index] = cast(values[index], errors)
         return implementation(errors, *values)
 
     return call

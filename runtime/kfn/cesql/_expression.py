@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kfn.cesql._compiler import compile_tree
+from kfn.cesql._checks import filter_problem
+from kfn.cesql._compiler import compile_tree, result_type
 from kfn.cesql._errors import CesqlError
 from kfn.cesql._nodes import Node
 from kfn.cesql._parser import parse
-from kfn.cesql._values import Value
+from kfn.cesql._values import CesqlType, Value
 
 
 @dataclass(frozen=True, slots=True)
 class EvaluationResult:
-    """The two outputs of an evaluation (spec 1): a value, and the errors met.
+    """The two outputs of an evaluation: a value, and the error met (at most one).
 
-    The value is always a valid CESQL value, even when errors occurred (then it is
-    usually the zero value of the expression's type).
+    The value is always a valid CESQL value, even when an error occurred (then it is
+    the value Knative's evaluation returns beside the error, usually a zero value).
     """
 
     value: Value
@@ -31,12 +32,23 @@ class Expression:
     requests. Build it with :func:`compile_expression`.
     """
 
-    __slots__ = ("_evaluate", "source", "tree")
+    __slots__ = ("_evaluate", "ignored", "source", "tree")
 
-    def __init__(self, source: str, tree: Node) -> None:
+    def __init__(self, source: str, tree: Node, ignored: tuple[int, ...] = ()) -> None:
         self.source = source
         self.tree = tree
+        self.ignored = ignored
+        """Positions of characters Knative's lexer skips (no token starts with them)."""
         self._evaluate = compile_tree(tree)
+
+    @property
+    def result_type(self) -> CesqlType | None:
+        """The type of every result; None when the root is an attribute (any type)."""
+        return result_type(self.tree)
+
+    def filter_problem(self) -> tuple[str, int] | None:
+        """Why a Knative Trigger could not use this expression, and where; None if it can."""
+        return filter_problem(self.tree)
 
     def evaluate(self, attributes: Mapping[str, object]) -> EvaluationResult:
         """Evaluate against an event's context attributes (name -> value).
@@ -49,10 +61,9 @@ class Expression:
         return EvaluationResult(value, errors)
 
     def matches(self, attributes: Mapping[str, object]) -> bool:
-        """Whether the event passes this expression as a filter.
+        """Whether the event passes this expression as a Trigger filter.
 
-        Knative Trigger semantics (and the spec's, 1.2): only a Boolean true reached
-        without any error passes.
+        As Knative's cesql filter: only a Boolean true reached without an error passes.
         """
         errors: list[CesqlError] = []
         return self._evaluate(attributes, errors) is True and not errors
@@ -62,9 +73,10 @@ class Expression:
 
 
 def compile_expression(source: str) -> Expression:
-    """Parse and compile ``source``; raises CesqlSyntaxError if it is not valid CESQL.
+    """Parse and compile ``source``; raises CesqlSyntaxError where Knative's parser errs.
 
     Problems that depend on the event (a missing attribute, a failed cast) and calls
     to unknown functions are not syntax errors: they are reported by each evaluation.
     """
-    return Expression(source, parse(source))
+    tree, ignored = parse(source)
+    return Expression(source, tree, ignored)

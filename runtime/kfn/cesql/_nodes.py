@@ -2,9 +2,9 @@
 
 Plain immutable data with the source position of each construct; no behaviour, so
 the tree can be printed, compared in tests and walked without evaluating anything.
-Spec shorthands are expanded by the parser: ``x != y`` and ``x <> y`` become
-``NOT (x = y)``, ``x NOT LIKE p`` becomes ``NOT (x LIKE p)`` and ``x NOT IN s``
-becomes ``NOT (x IN s)``, exactly as the spec defines them.
+Shorthands are expanded by the parser as Knative's visitor expands them: ``x != y``
+and ``x <> y`` become ``NOT (x = y)``, ``x NOT LIKE p`` becomes ``NOT (x LIKE p)``
+and ``x NOT IN s`` becomes ``NOT (x IN s)``.
 """
 
 from __future__ import annotations
@@ -60,12 +60,12 @@ class Binary:
 
 @dataclass(frozen=True, slots=True)
 class Logical:
-    """A left-to-right chain ``first op1 e1 op2 e2 ...`` of AND, OR and XOR.
+    """A chain ``first op1 e1 op2 e2 ...`` of AND, OR and XOR, grouped to the right.
 
-    The spec gives the three operators one precedence, evaluated left to right, so
-    ``a OR b AND c`` is ``(a OR b) AND c``. Holding the chain flat (instead of as a
-    left-leaning tree) lets the evaluator walk it in a loop: long filters made of
-    many ORs cost no recursion depth.
+    Knative's grammar gives the three operators one precedence and right
+    associativity, so the chain means ``first op1 (e1 op2 (e2 ...))``. Holding it
+    flat (instead of as a right-leaning tree) lets the evaluator walk it in a loop:
+    long filters made of many ORs cost no recursion depth.
     """
 
     first: Node

@@ -1,15 +1,14 @@
-"""Turn CESQL text into a syntax tree (spec section 2), by precedence climbing.
+"""Turn CESQL text into a syntax tree as Knative's parser does, by precedence climbing.
 
-Precedence, tightest first, as spec 3.6 lists it: function invocation; unary NOT
-and ``-``; LIKE; EXISTS; IN; ``* / %``; ``+ -``; comparisons; AND, OR and XOR
-(one level). Operators of equal precedence group left to right. Two consequences
-surprise SQL users and are the spec's own: ``NOT a = b`` is ``(NOT a) = b``, and
-``a OR b AND c`` is ``(a OR b) AND c``.
+Knative's grammar is sdk-go's ``CESQLParser.g4`` (the spec repository's own). Its
+precedence, tightest first: function invocation; unary ``NOT``; unary ``-``;
+``LIKE``; ``EXISTS``; ``IN``; ``* / %``; ``+ -``; comparisons; and ``AND``, ``OR``
+and ``XOR`` at one level. Comparisons and arithmetic group left to right; the
+logical operators group to the *right*, so ``FALSE AND FALSE OR TRUE`` is
+``FALSE AND (FALSE OR TRUE)``: false. ``NOT a = b`` is ``(NOT a) = b``.
 """
 
 from __future__ import annotations
-
-import re
 
 from kfn.cesql._errors import CesqlSyntaxError
 from kfn.cesql._lexer import Token, TokenKind, tokenize
@@ -27,51 +26,56 @@ from kfn.cesql._nodes import (
     Not,
     depth,
 )
-from kfn.cesql._values import INT32_MAX
+from kfn.cesql._values import INT32_MAX, INT32_MIN
 
 MAX_DEPTH = 100
-"""Deepest tree accepted. Evaluation recurses once per level, so this bounds the stack
-an event costs; chains of AND/OR/XOR are flat and do not count against it."""
+"""Deepest tree accepted (Knative has no limit). Evaluation recurses once per level, so
+this bounds the stack an event costs; chains of AND/OR/XOR are flat and do not count."""
 
 _LOGICAL = frozenset({"AND", "OR", "XOR"})
+_LOGICAL_BINDING = 3
 _BINDING = {
-    "AND": 1,
-    "OR": 1,
-    "XOR": 1,
-    "=": 2,
-    "!=": 2,
-    "<>": 2,
-    "<": 2,
-    "<=": 2,
-    ">": 2,
-    ">=": 2,
-    "+": 3,
-    "-": 3,
-    "*": 4,
-    "/": 4,
-    "%": 4,
-    "IN": 5,
-    "LIKE": 6,
+    "AND": _LOGICAL_BINDING,
+    "OR": _LOGICAL_BINDING,
+    "XOR": _LOGICAL_BINDING,
+    "=": 4,
+    "!=": 4,
+    "<>": 4,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
+    "IN": 7,
+    "LIKE": 9,
 }
-_NEGATE_BINDING = 7
-_NOT_BINDING = 8
+_NEGATE_BINDING = 10
+_NOT_BINDING = 11
 
-# Attribute names are a-z and 0-9 (spec 2.2); written in any case, as keywords are,
-# and looked up lower-cased (the TCK's ``EXISTS SOURCE``). Function names are
-# letters and underscores, starting with a letter (spec 2.4).
-_ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9]+")
-_FUNCTION_NAME = re.compile(r"[A-Za-z][A-Za-z_]*")
+_ATTRIBUTE_TOKENS = (TokenKind.NAME, TokenKind.NAME_WITH_DIGITS)
+_FUNCTION_TOKENS = (TokenKind.NAME, TokenKind.NAME_WITH_UNDERSCORE)
 
 
-def parse(source: str) -> Node:
-    """The syntax tree of ``source``; raises CesqlSyntaxError if it is not CESQL."""
-    return _Parser(source).parse()
+def parse(source: str) -> tuple[Node, tuple[int, ...]]:
+    """The syntax tree of ``source`` and the positions of the characters its lexer skipped.
+
+    Raises CesqlSyntaxError where Knative's parser reports an error (its webhook
+    then refuses the Trigger).
+    """
+    parser = _Parser(source)
+    return parser.parse(), parser.ignored
 
 
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.tokens = tokenize(source)
+        lexed = tokenize(source)
+        self.tokens = lexed.tokens
+        self.ignored = lexed.ignored
         self.index = 0
         self.nesting = 0
 
@@ -101,7 +105,16 @@ class _Parser:
         return CesqlSyntaxError(message, self.source, token.position)
 
     def _unexpected(self, token: Token) -> CesqlSyntaxError:
-        return self._error(token, f"unexpected {token.describe(self.source)}")
+        message = f"unexpected {token.describe(self.source)}"
+        if token.kind is TokenKind.INTEGER and token.value[0] in "+-":
+            sign = token.value[0]
+            message += (
+                f" (a sign written against digits belongs to the number: "
+                f"write '{sign} {token.value[1:]}' to add or subtract)"
+            )
+        elif token.kind is TokenKind.QUOTE:
+            message = f"unterminated string literal starting with {token.value}"
+        return self._error(token, message)
 
     def _expect(self, kind: TokenKind, what: str) -> Token:
         token = self._advance()
@@ -127,6 +140,9 @@ class _Parser:
             self._advance()
             if negated:
                 self._advance()
+            if operator in _LOGICAL:
+                left = self._logical(left, operator, token)
+                break  # the right operand took every logical operator that follows
             left = self._infix(operator, negated, left, token)
         self.nesting -= 1
         return left
@@ -148,6 +164,17 @@ class _Parser:
             return token.value, False
         return None, False
 
+    def _logical(self, first: Node, operator: str, token: Token) -> Logical:
+        """``first op e1 op e2 ...``: a right-nested chain, held flat (see Logical)."""
+        rest: list[tuple[str, Node]] = []
+        while True:
+            operand = self._expression(_LOGICAL_BINDING + 1)
+            rest.append((operator, operand))
+            following = self._peek()
+            if following.kind is not TokenKind.KEYWORD or following.value not in _LOGICAL:
+                return Logical(first, tuple(rest), token.position)
+            operator = self._advance().value
+
     def _infix(self, operator: str, negated: bool, left: Node, token: Token) -> Node:
         position = token.position
         node: Node
@@ -162,11 +189,6 @@ class _Parser:
             node = Like(left, pattern.value, position)
         elif operator == "IN":
             node = In(left, self._set(), position)
-        elif operator in _LOGICAL:
-            right = self._expression(_BINDING[operator] + 1)
-            if isinstance(left, Logical):  # (a OR b) AND c is the chain a OR b AND c
-                return Logical(left.first, (*left.rest, (operator, right)), left.position)
-            return Logical(left, ((operator, right),), position)
         else:
             right = self._expression(_BINDING[operator] + 1)
             if operator in ("!=", "<>"):
@@ -179,17 +201,23 @@ class _Parser:
         kind = token.kind
         position = token.position
         if kind is TokenKind.INTEGER:
-            return Literal(self._integer(token, negative=False, start=position), position)
+            return Literal(self._integer(token), position)
         if kind is TokenKind.STRING:
             return Literal(token.value, position)
         if kind is TokenKind.LPAREN:
             inner = self._expression(0)
             self._expect(TokenKind.RPAREN, "')'")
             return inner
-        if kind is TokenKind.WORD:
-            if self._peek().kind is TokenKind.LPAREN:
-                return self._call(token)
-            return Identifier(self._attribute_name(token), position)
+        if kind in _FUNCTION_TOKENS and self._peek().kind is TokenKind.LPAREN:
+            return self._call(token)
+        if kind in _ATTRIBUTE_TOKENS:
+            return Identifier(token.value.lower(), position)
+        if kind is TokenKind.NAME_WITH_UNDERSCORE:
+            raise self._error(
+                token,
+                f"{token.value!r} is not a valid attribute name "
+                "(attribute names are letters a-z and digits 0-9)",
+            )
         if kind is TokenKind.KEYWORD:
             if token.value in ("TRUE", "FALSE"):
                 return Literal(token.value == "TRUE", position)
@@ -197,49 +225,33 @@ class _Parser:
                 return Not(self._expression(_NOT_BINDING), position)
             if token.value == "EXISTS":
                 return Exists(self._attribute_name(self._advance()), position)
-        if kind is TokenKind.OPERATOR and token.value in ("-", "+"):
-            digits = self._peek()
-            # integer-literal ::= ('+' | '-')? digit+ : a sign written against the digits
-            # is part of the literal, which is how -2147483648 can be written at all.
-            if digits.kind is TokenKind.INTEGER and digits.position == token.end:
-                self._advance()
-                value = self._integer(digits, negative=token.value == "-", start=position)
-                return Literal(value, position)
-            if token.value == "-":
-                return Negate(self._expression(_NEGATE_BINDING), position)
+        if kind is TokenKind.OPERATOR and token.value == "-":
+            return Negate(self._expression(_NEGATE_BINDING), position)
         raise self._unexpected(token)
 
-    def _integer(self, token: Token, *, negative: bool, start: int) -> int:
-        """The value of an integer literal, sign included; it must fit in 32 bits (spec 2.2)."""
-        digits = token.value.lstrip("0") or "0"
-        limit = INT32_MAX + 1 if negative else INT32_MAX
-        if len(digits) > 10 or int(digits) > limit:
-            literal = self.source[start : token.end]
-            raise CesqlSyntaxError(
-                f"integer literal {literal} is out of the 32-bit range", self.source, start
-            )
-        return -int(digits) if negative else int(digits)
+    def _integer(self, token: Token) -> int:
+        """The value of an integer literal, sign included; it must fit in 32 bits."""
+        text = token.value
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        negative = text[0] == "-"
+        if len(digits) <= 10:
+            value = -int(digits) if negative else int(digits)
+            if INT32_MIN <= value <= INT32_MAX:
+                return value
+        raise CesqlSyntaxError(
+            f"integer literal {text} is out of the 32-bit range", self.source, token.position
+        )
 
     def _attribute_name(self, token: Token) -> str:
-        # An all-digit name is lexed as an integer, but is a valid attribute name
-        # where only a name can stand (after EXISTS).
-        if token.kind in (TokenKind.WORD, TokenKind.INTEGER):
-            if _ATTRIBUTE_NAME.fullmatch(token.value):
-                return token.value.lower()
-            raise self._error(
-                token,
-                f"{token.value!r} is not a valid attribute name "
-                "(attribute names are letters a-z and digits 0-9)",
-            )
-        raise self._error(token, f"expected an attribute name, found {token.describe(self.source)}")
+        if token.kind in _ATTRIBUTE_TOKENS:
+            return token.value.lower()
+        raise self._error(
+            token,
+            f"expected an attribute name (letters a-z and digits 0-9, not only digits), "
+            f"found {token.describe(self.source)}",
+        )
 
     def _call(self, name: Token) -> Call:
-        if not _FUNCTION_NAME.fullmatch(name.value):
-            raise self._error(
-                name,
-                f"{name.value!r} is not a valid function name "
-                "(function names are letters and underscores)",
-            )
         self._advance()  # the opening parenthesis
         arguments: list[Node] = []
         if self._peek().kind is TokenKind.RPAREN:
