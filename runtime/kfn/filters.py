@@ -3,7 +3,10 @@
 The same objects route events locally and are written into the generated Triggers,
 so what a function receives under `kfn run` is what it receives behind a Broker.
 Each filter evaluates to PASS, FAIL or NO_FILTER, like eventing's
-`pkg/eventfilter`: NO_FILTER is what an empty `all`/`any` yields, and `not` keeps it.
+`pkg/eventfilter`: NO_FILTER is what an empty `all`/`any` yields, `not` keeps it, and
+an `all` or `any` that is not decided returns its last member's result. `exact`,
+`prefix` and `suffix` look attributes up as eventing's `LookupAttribute` does and
+compare their Go `%v` text.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from kfn.codec.attributes import canonical_string
+from kfn.goformat import format_value
 
 if TYPE_CHECKING:
     from kfn.cesql import Expression
@@ -27,6 +30,32 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 def _always(attributes: Mapping[str, Any]) -> bool:
     return True
+
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+"""What eventing's LookupAttribute finds for `time` on an event without one."""
+
+
+def _media_type(attributes: Mapping[str, Any]) -> Any:
+    content_type = attributes.get("datacontenttype")
+    if not isinstance(content_type, str):
+        return content_type
+    return content_type.split(";", 1)[0].strip() if ";" in content_type else content_type
+
+
+_DERIVED: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "time": lambda attributes: attributes.get("time") or ZERO_TIME,
+    "schemaurl": lambda attributes: attributes.get("dataschema"),
+    "datamediatype": _media_type,
+    "datacontentencoding": lambda attributes: None,
+}
+"""Names eventing's LookupAttribute answers itself, whatever extension bears them."""
+
+
+def lookup(attributes: Mapping[str, Any], name: str) -> Any:
+    """The value an exact/prefix/suffix filter compares, or None when there is none."""
+    derive = _DERIVED.get(name)
+    return attributes.get(name) if derive is None else derive(attributes)
 
 
 class FilterError(ValueError):
@@ -104,13 +133,13 @@ class _AttributeFilter(Filter):
         self.pairs = _check_pairs(self.dialect, pairs)
         self._items = tuple(self.pairs.items())
 
-    def _test(self, actual: Any, expected: str) -> bool:
+    def _test(self, actual: str, expected: str) -> bool:
         raise NotImplementedError
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
         for name, expected in self._items:
-            actual = attributes.get(name)
-            if actual is None or not self._test(actual, expected):
+            actual = lookup(attributes, name)
+            if actual is None or not self._test(format_value(actual), expected):
                 return Result.FAIL
         return Result.PASS
 
@@ -122,8 +151,14 @@ class _AttributeFilter(Filter):
 
     def _predicate_for(self, name: str, expected: str) -> Predicate:
         test = self._test
+        if name in _DERIVED:
+            return lambda attributes: (
+                (actual := lookup(attributes, name)) is not None
+                and test(format_value(actual), expected)
+            )
         return lambda attributes: (
-            (actual := attributes.get(name)) is not None and test(actual, expected)
+            (actual := attributes.get(name)) is not None
+            and test(actual if type(actual) is str else format_value(actual), expected)
         )
 
     def to_trigger(self) -> dict[str, Any]:
@@ -139,27 +174,37 @@ class _AttributeFilter(Filter):
 class Exact(_AttributeFilter):
     dialect = "exact"
 
-    def _test(self, actual: Any, expected: str) -> bool:
-        # Knative compares the event's value itself: a non-string value never equals.
-        return isinstance(actual, str) and actual == expected
+    def _test(self, actual: str, expected: str) -> bool:
+        return actual == expected
 
     def _predicate_for(self, name: str, expected: str) -> Predicate:
-        # `expected` is a non-empty str, so equality already implies a str value.
-        return lambda attributes: attributes.get(name) == expected
+        if name in _DERIVED:
+            return super()._predicate_for(name, expected)
+
+        # `expected` is a non-empty str: a str value equal to it is the common case.
+        def exact(attributes: Mapping[str, Any]) -> bool:
+            actual = attributes.get(name)
+            if actual == expected:
+                return type(actual) is str or format_value(actual) == expected
+            return (
+                type(actual) is not str and actual is not None and format_value(actual) == expected
+            )
+
+        return exact
 
 
 class Prefix(_AttributeFilter):
     dialect = "prefix"
 
-    def _test(self, actual: Any, expected: str) -> bool:
-        return canonical_string(actual).startswith(expected)
+    def _test(self, actual: str, expected: str) -> bool:
+        return actual.startswith(expected)
 
 
 class Suffix(_AttributeFilter):
     dialect = "suffix"
 
-    def _test(self, actual: Any, expected: str) -> bool:
-        return canonical_string(actual).endswith(expected)
+    def _test(self, actual: str, expected: str) -> bool:
+        return actual.endswith(expected)
 
 
 def _as_filters(dialect: str, filters: Iterable[Filter]) -> tuple[Filter, ...]:
@@ -174,7 +219,7 @@ def _as_filters(dialect: str, filters: Iterable[Filter]) -> tuple[Filter, ...]:
 
 
 class _Combinator(Filter):
-    """all/any: the first `decisive` outcome decides; NO_FILTER members are neutral."""
+    """all/any: the first `decisive` outcome decides, else the last member's result."""
 
     dialect = ""
     function = ""
@@ -184,18 +229,15 @@ class _Combinator(Filter):
         self.filters = _as_filters(self.function, filters)
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
-        other = Result.PASS if self.decisive is Result.FAIL else Result.FAIL
         result = Result.NO_FILTER
         for item in self.filters:
-            outcome = item.evaluate(attributes)
-            if outcome is self.decisive:
-                return outcome
-            if outcome is other:
-                result = other
+            result = item.evaluate(attributes)
+            if result is self.decisive:
+                return result
         return result
 
     def can_be_no_filter(self) -> bool:
-        return all(item.can_be_no_filter() for item in self.filters)
+        return not self.filters or self.filters[-1].can_be_no_filter()
 
     def _member_predicates(self) -> list[Predicate] | None:
         """The members' boolean predicates, or None when a member may be NO_FILTER."""
@@ -278,7 +320,11 @@ class Not(Filter):
 
 
 class Cesql(Filter):
-    """A CloudEvents SQL expression, compiled once when declared."""
+    """A CloudEvents SQL expression, compiled once when declared.
+
+    Refused here, with the position and the reason: what Knative's webhook refuses
+    (a syntax error) and what its filter cannot run (see kfn.cesql filter_problem).
+    """
 
     def __init__(self, expression: str) -> None:
         from kfn.cesql import CesqlSyntaxError, compile_expression
@@ -289,6 +335,10 @@ class Cesql(Filter):
             self.expression: Expression = compile_expression(expression)
         except CesqlSyntaxError as error:
             raise FilterError(f"cesql(): {error}") from None
+        problem = self.expression.filter_problem()
+        if problem is not None:
+            message, position = problem
+            raise FilterError(f"cesql(): {message} at position {position}: {expression}")
         self.source = expression
 
     def evaluate(self, attributes: Mapping[str, Any]) -> Result:
@@ -339,7 +389,7 @@ def not_(inner: Filter) -> Filter:
 
 
 def cesql(expression: str) -> Filter:
-    """Match with a CloudEvents SQL v1 expression; a syntax error is raised here."""
+    """Match with a CloudEvents SQL expression as Knative evaluates it; errors raise here."""
     return Cesql(expression)
 
 
