@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from kfn import codec, emitter, logs
+from kfn import broker_ingress, codec, emitter, logs
 from kfn.config import ConfigError, Settings
 from kfn.dispatch import Dispatcher, Target
 from kfn.lifecycle import Lifecycle, run_hook
@@ -305,6 +305,8 @@ class App:
         assert self.dispatcher is not None
         targets: list[Target]
         if name is None:
+            if self.settings.local_broker:  # `kfn run`: `/` stands for the Broker
+                event = broker_ingress.received(event)
             targets = self.dispatcher.match(event)
             if not targets:
                 raise Problem(

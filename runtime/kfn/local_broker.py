@@ -10,8 +10,8 @@ the Broker so the whole flow runs on a laptop:
   `POST /events/<fn>`, or a delivery of its own.
 - Like the Broker's ingress it defaults the `knativebrokerttl` extension to 255,
   decrements it on each re-ingest and drops the event when it reaches 0, so a loop
-  stops; like its filter it removes the TTL before delivery and sets
-  `knativearrivaltime`.
+  stops; its filters see and its functions receive the event as a Trigger passes
+  it on (runtime/kfn/broker_ingress.py).
 - Each matching function gets its own delivery, as each Trigger delivers
   separately, through the dispatcher exactly as `/events/<fn>` would, so each
   function's reply is re-ingested on its own.
@@ -28,27 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import copy
 import logging
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn import logs
-from kfn.codec.attributes import canonical_string
-from kfn.codec.event import trusted_event
+from kfn import broker_ingress, logs
+from kfn.broker_ingress import DEFAULT_TTL, TTL_ATTRIBUTE
 from kfn.dispatch import Dispatcher, Target, current_invocation
 from kfn.emitter import EmitError
 from kfn.lifecycle import Lifecycle
 from kfn.problems import Problem, is_retried
-
-TTL_ATTRIBUTE = "knativebrokerttl"
-ARRIVAL_ATTRIBUTE = "knativearrivaltime"
-DEFAULT_TTL = 255
-"""The Broker ingress's default and maximum hop count (eventing pkg/broker/ttl.go)."""
 
 _delivered_ttl: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "kfn_delivered_ttl", default=None
@@ -138,7 +130,7 @@ class LocalBroker:
         `carried_ttl` is the TTL the event arrives with (None: it enters fresh).
         Deliveries start in the background; this never blocks and never raises.
         """
-        ttl = DEFAULT_TTL if carried_ttl is None else min(carried_ttl - 1, DEFAULT_TTL)
+        ttl = broker_ingress.next_ttl(carried_ttl)
         event_id, event_type = event.get_id(), event.get_type()
         if ttl <= 0:
             self._record(
@@ -150,8 +142,8 @@ class LocalBroker:
                 Hop(event_id, event_type, origin, None, 503, ttl, "shutting down: dropped")
             )
             return 503
-        arrived = canonical_string(datetime.now(UTC))
-        targets = self.dispatcher.match(_as_delivered(event, arrived))
+        arrived = broker_ingress.arrival_time()
+        targets = self.dispatcher.match(broker_ingress.as_filtered(event, arrived))
         if not targets:
             fields: dict[str, Any] = {"event_id": event_id, "type": event_type, "from": origin}
             logs.event(logging.DEBUG, "no function matches", **fields)
@@ -160,7 +152,7 @@ class LocalBroker:
         for target in targets:
             # Each Trigger delivers its own copy: one function changing its event's data
             # must not change what another receives, or what the sender was answered.
-            delivered = _as_delivered(event, arrived)
+            delivered = broker_ingress.as_filtered(event, arrived)
             self.lifecycle.enter(event=True)
             task = loop.create_task(self._deliver(target, delivered, ttl, origin))
             self._tasks.add(task)
@@ -216,13 +208,6 @@ class LocalBroker:
             await asyncio.wait(tasks)
 
 
-def _as_delivered(event: CloudEvent, arrived: str) -> CloudEvent:
-    """A copy of the event as a Trigger delivers it: without the TTL, with the arrival time."""
-    attributes = {k: v for k, v in event.get_attributes().items() if k != TTL_ATTRIBUTE}
-    attributes.setdefault(ARRIVAL_ATTRIBUTE, arrived)
-    return trusted_event(attributes, copy.deepcopy(event.get_data()))
-
-
 def _hop_ttl(event: CloudEvent) -> int:
     """The TTL of the hop handling `event`: the broker's, or what a direct sender sent."""
     delivered = _delivered_ttl.get()
@@ -233,11 +218,5 @@ def _hop_ttl(event: CloudEvent) -> int:
 
 
 def _ttl_of(event: CloudEvent) -> int | None:
-    """The event's `knativebrokerttl` as a number, or None when absent or not a number."""
-    raw = event.get_attributes().get(TTL_ATTRIBUTE)
-    if raw is None or isinstance(raw, bool):
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None  # Knative's ingress treats an unreadable TTL as absent
+    """The event's `knativebrokerttl` as the ingress reads it, or None when absent or unreadable."""
+    return broker_ingress.read_ttl(event.get_attributes().get(TTL_ATTRIBUTE))
