@@ -95,7 +95,7 @@ class App:
                 from kfn.http_routes import build_http_app
 
                 self.http_app = build_http_app(self.registry)
-        except (LoadError, RegistrationError) as error:
+        except (LoadError, RegistrationError, ConfigError) as error:
             raise StartupError(str(error)) from None
         self._connect_sink()
         for hook in self.registry.startup_hooks:
@@ -151,6 +151,8 @@ class App:
             await self.emitter.aclose()
             if emitter.installed() is self.emitter:
                 emitter.install(None)
+        if self.dispatcher is not None:
+            await self.dispatcher.aclose()
 
     # -- ASGI ----------------------------------------------------------------------
 

@@ -56,6 +56,22 @@ def _parse_bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean: use true or false")
 
 
+STORE_SCHEMES = ("memory", "redis", "rediss", "unix")
+
+
+def _parse_store(name: str, raw: str) -> str:
+    """`memory`, or a Redis URL (redis://, rediss://, unix://); the URL is never echoed back."""
+    if raw == "memory":
+        return raw
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else None
+    if scheme not in STORE_SCHEMES:
+        raise ConfigError(
+            f"{name} must be 'memory' or a Redis URL (redis://, rediss://, unix://); "
+            "the value set is neither"
+        )
+    return "memory" if scheme == "memory" else raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """The host's configuration; see README "Configuration" for each variable."""
@@ -74,6 +90,8 @@ class Settings:
     emit_timeout: float = 10.0
     emit_retries: int = 3
     service_unit: str = ""
+    idempotency_store: str = "memory"
+    idempotency_ttl: float = 3600.0
     k_service: str = ""
     k_revision: str = ""
     k_configuration: str = ""
@@ -143,6 +161,10 @@ class Settings:
                     "(lower-case letters, digits and '-', starting with a letter)"
                 )
             kwargs["service_unit"] = unit
+        if (raw := get("KFN_IDEMPOTENCY_STORE")) is not None:
+            kwargs["idempotency_store"] = _parse_store("KFN_IDEMPOTENCY_STORE", raw.strip())
+        if (raw := get("KFN_IDEMPOTENCY_TTL")) is not None:
+            kwargs["idempotency_ttl"] = parse_duration("KFN_IDEMPOTENCY_TTL", raw)
         kwargs["k_service"] = env.get("K_SERVICE", "")
         kwargs["k_revision"] = env.get("K_REVISION", "")
         kwargs["k_configuration"] = env.get("K_CONFIGURATION", "")

@@ -13,7 +13,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudevents.core.v1.event import CloudEvent
 
@@ -23,6 +23,9 @@ from kfn.metrics import Metrics
 from kfn.problems import Drop, Problem, Retry, is_retried
 from kfn.registry import EventFunction, Registry
 from kfn.replies import build_reply
+
+if TYPE_CHECKING:
+    from kfn.idempotency import Idempotency
 
 current_invocation: contextvars.ContextVar[tuple[str, CloudEvent] | None] = contextvars.ContextVar(
     "kfn_invocation", default=None
@@ -65,6 +68,11 @@ class Dispatcher:
             )
         self._ordered = tuple(self.targets.values())
         self.tap: Tap | None = None
+        self.idempotency: Idempotency | None = None
+        if any(t.spec.idempotent for t in self._ordered):
+            from kfn import idempotency
+
+            self.idempotency = idempotency.from_settings(settings)
 
     def match(self, event: CloudEvent) -> list[Target]:
         attributes = event.get_attributes()
@@ -97,6 +105,12 @@ class Dispatcher:
         return [o for o in outcomes if isinstance(o, CloudEvent)]
 
     async def call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
+        """Call one function with one event (once per event when idempotent)."""
+        if self.idempotency is not None and target.spec.idempotent:
+            return await self.idempotency.call(target, event, self._call)
+        return await self._call(target, event)
+
+    async def _call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
         """Call one function with one event; every failure becomes a Problem."""
         name = target.name
         event_id = event.get_id()
@@ -154,6 +168,10 @@ class Dispatcher:
             if invocation is not None:
                 current_invocation.reset(invocation)
             self.metrics.finished(name, status, time.perf_counter() - started)
+
+    async def aclose(self) -> None:
+        if self.idempotency is not None:
+            await self.idempotency.aclose()
 
     async def _invoke(self, target: Target, args: list[Any], kwargs: dict[str, Any]) -> Any:
         func = target.spec.func

@@ -74,6 +74,8 @@ class EventFunction(FunctionSpec):
     emits: tuple[str, ...] = ()
     delivery: Mapping[str, Any] | None = None
     schedule: Any = None  # a kfn.schedule.Schedule for @schedule functions
+    idempotent: bool = False
+    idempotency_key: Callable[[Any], str] | None = None  # default: the event's source and id
 
 
 @dataclass(eq=False)
@@ -193,13 +195,17 @@ class Registry:
         service: str | None = None,
         emits: Sequence[str] = (),
         delivery: Mapping[str, Any] | None = None,
+        idempotent: bool = False,
+        idempotency_key: Callable[[Any], str] | None = None,
         **attributes: str,
     ) -> Callable[[F], F]:
         """Register a CloudEvent function.
 
         Keyword attributes (`type=`, `source=`, `subject=`, any extension) are exact
         matches; `filters=[...]` adds exact/prefix/suffix/all_of/any_of/not_/cesql
-        filters. All of them must match, as in one Knative Trigger.
+        filters. All of them must match, as in one Knative Trigger. `idempotent=True`
+        runs the function once per event (key: its `source` and `id`, or what
+        `idempotency_key(event)` returns), across redeliveries and replicas.
         """
 
         def register(func: F) -> F:
@@ -219,6 +225,7 @@ class Registry:
                 raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
             if isinstance(emits, str) or not all(isinstance(t, str) and t for t in emits):
                 raise RegistrationError(f"{label}: emits must be a list of event types")
+            check_idempotency(label, idempotent, idempotency_key)
             self.add(
                 EventFunction(
                     name=name or func.__name__,
@@ -230,6 +237,8 @@ class Registry:
                     timeout=float(timeout) if timeout is not None else None,
                     emits=tuple(emits),
                     delivery=delivery,
+                    idempotent=idempotent,
+                    idempotency_key=idempotency_key,
                 )
             )
             return func
@@ -253,6 +262,21 @@ class Registry:
         _check_callable(func, describe(func))
         self.readiness_checks.append(Hook(func, func.__name__))
         return func
+
+
+def check_idempotency(label: str, idempotent: object, key: object) -> None:
+    """The `idempotent=` and `idempotency_key=` options of @cloudevent and @schedule."""
+    if not isinstance(idempotent, bool):
+        raise RegistrationError(f"{label}: idempotent must be True or False")
+    if key is None:
+        return
+    if not idempotent:
+        raise RegistrationError(f"{label}: idempotency_key= needs idempotent=True")
+    if not callable(key) or inspect.iscoroutinefunction(key):
+        raise RegistrationError(
+            f"{label}: idempotency_key must be a plain function taking the CloudEvent and "
+            "returning a string"
+        )
 
 
 def _is_reserved(path: str) -> bool:

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kfn.filters import FilterError, build_filter
-from kfn.registry import EventFunction, RegistrationError, Registry, default_registry, describe
+from kfn.registry import (
+    EventFunction,
+    RegistrationError,
+    Registry,
+    check_idempotency,
+    default_registry,
+    describe,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -297,6 +304,8 @@ def schedule(
     service: str | None = None,
     timeout: float | None = None,
     emits: Sequence[str] = (),
+    idempotent: bool = False,
+    idempotency_key: Callable[[Any], str] | None = None,
     registry: Registry | None = None,
 ) -> Callable[[F], F]:
     """Run the function on a cron schedule: a PingSource on Knative.
@@ -307,6 +316,7 @@ def schedule(
     JSON object), text or bytes. The function receives the ping event like any
     CloudEvent function, at `/events/<name>`; its return value is not delivered
     anywhere (a PingSource ignores replies), so emit events with `emits=` instead.
+    `idempotent=True` and `idempotency_key=` work as on @cloudevent.
     """
 
     target = registry if registry is not None else default_registry
@@ -330,6 +340,7 @@ def schedule(
             raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
         if isinstance(emits, str) or not all(isinstance(t, str) and t for t in emits):
             raise RegistrationError(f"{label}: emits must be a list of event types")
+        check_idempotency(label, idempotent, idempotency_key)
         try:
             # The PingSource's source (/apis/v1/namespaces/<ns>/pingsources/<name>) is only
             # known at deploy time, so the function filters on the ping type alone.
@@ -345,6 +356,8 @@ def schedule(
                 timeout=float(timeout) if timeout is not None else None,
                 emits=tuple(emits),
                 schedule=when,
+                idempotent=idempotent,
+                idempotency_key=idempotency_key,
             )
         )
         return func

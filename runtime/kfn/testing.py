@@ -28,6 +28,11 @@ Fixtures (async ones need pytest-asyncio, which the dev extra installs):
   functions as under `kfn run`; `await kfn_client.settle()` waits for the flow to
   end and `kfn_client.hops` lists every delivery.
 
+Idempotent functions keep their claims in memory in tests (mark a test
+`@pytest.mark.kfn(idempotency_store="redis://...")` for a real store); send the
+same event twice and `kfn_client.duplicates` lists what was answered without
+running the function again.
+
 Schedules never fire on their own in tests; `await kfn_client.fire("name")`
 delivers the event the function's PingSource would send.
 """
@@ -52,6 +57,7 @@ from kfn.codec import Mode as ContentMode
 from kfn.codec import carries_event, from_http, to_http
 from kfn.codec.event import trusted_event
 from kfn.config import Settings
+from kfn.idempotency.guard import Duplicate
 from kfn.local_broker import Hop
 from kfn.registry import EventFunction, Registry, default_registry
 from kfn.sink import SinkConfig
@@ -180,6 +186,12 @@ class KfnClient:
         broker = self.app.local_broker
         return list(broker.hops) if broker is not None else []
 
+    @property
+    def duplicates(self) -> list[Duplicate]:
+        """Deliveries to idempotent functions answered without running them, oldest first."""
+        guard = self.app.dispatcher.idempotency if self.app.dispatcher is not None else None
+        return list(guard.duplicates) if guard is not None else []
+
 
 class CapturedSink:
     """A sink for `emit` in tests: it records each event as the sink would receive it."""
@@ -229,8 +241,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def kfn_settings(request: pytest.FixtureRequest) -> Settings:
-    """Settings from the environment, no local broker and no timers, then the `kfn` mark's."""
-    settings = dataclasses.replace(Settings.from_env(), local_broker=False, schedules=False)
+    """Settings from the environment, no local broker, no timers and idempotency claims in
+    memory, then the `kfn` mark's."""
+    settings = dataclasses.replace(
+        Settings.from_env(), local_broker=False, schedules=False, idempotency_store="memory"
+    )
     marker = request.node.get_closest_marker("kfn")
     if marker is not None:
         overrides = dict(marker.kwargs)
