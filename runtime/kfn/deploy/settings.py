@@ -18,6 +18,10 @@
     LOG_FORMAT = "json"
     DB_URL = { secret = "shop-db", key = "url" }
 
+    [tool.kfn.idempotency]        # where idempotent functions keep their claims, from a Secret
+    store = { secret = "shop-redis", key = "url" }
+    ttl = "1h"
+
     [tool.kfn.delivery]           # the Triggers' delivery; a decorator's delivery= overrides keys
     retry = 5
     backoff-delay = "200ms"
@@ -46,7 +50,18 @@ from kfn.deploy.errors import DeployError
 PYPROJECT = "pyproject.toml"
 DEFAULT_FUNCTIONS = ("functions",)  # the host's default KFN_FUNCTIONS (runtime/kfn/config.py)
 RESERVED_ENV = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
-MANAGED_ENV = frozenset({"KFN_FUNCTIONS", "KFN_SERVICE_UNIT", "K_SINK", "K_CE_OVERRIDES"})
+IDEMPOTENCY_STORE_ENV = "KFN_IDEMPOTENCY_STORE"
+IDEMPOTENCY_TTL_ENV = "KFN_IDEMPOTENCY_TTL"
+MANAGED_ENV = frozenset(
+    {
+        "KFN_FUNCTIONS",
+        "KFN_SERVICE_UNIT",
+        "K_SINK",
+        "K_CE_OVERRIDES",
+        IDEMPOTENCY_STORE_ENV,
+        IDEMPOTENCY_TTL_ENV,
+    }
+)
 AUTOSCALING = "autoscaling.knative.dev/"
 SCALE_KEYS = (
     "class",
@@ -98,6 +113,7 @@ APP_KEYS = (
     "python-version",
     "event-types",
     "delivery",
+    "idempotency",
     "services",
     *UNIT_KEYS,
 )
@@ -270,6 +286,9 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
     delivery_table = table.table("delivery")
     delivery = parse_delivery(delivery_table) if delivery_table is not None else Delivery()
     unit = _unit(table, UnitSettings())
+    idempotency_table = table.table("idempotency")
+    if idempotency_table is not None:
+        unit = replace(unit, env=(*unit.env, *_idempotency(idempotency_table)))
     services: dict[str, UnitSettings] = {}
     services_table = table.table("services")
     if services_table is not None:
@@ -430,7 +449,7 @@ def _env(table: _Table) -> list[EnvVar]:
         if name in MANAGED_ENV:
             raise SettingsError(
                 f"{table.where}: {name} is set by kfn itself (use [tool.kfn] functions, "
-                "service= on the decorators, or emits=)"
+                "[tool.kfn.idempotency], service= on the decorators, or emits=)"
             )
         raw = table.get(name)
         if isinstance(raw, bool):
@@ -456,6 +475,39 @@ def _env(table: _Table) -> list[EnvVar]:
             )
     table.finish(table.names())
     return variables
+
+
+def _idempotency(table: _Table) -> tuple[EnvVar, ...]:
+    """KFN_IDEMPOTENCY_STORE from a Secret's key (a Redis URL holds its password), and the TTL."""
+    store = table.get("store")
+    hint = (
+        f'{table.where} store: write {{ secret = "<name>", key = "<key>" }}; the Redis URL '
+        "carries its password, so it comes from a Secret, never a literal in a manifest"
+    )
+    if not isinstance(store, dict):
+        raise SettingsError(hint)
+    ref = _Table(store, f"{table.where} store")
+    secret, key = ref.text("secret"), ref.text("key")
+    ref.finish(("secret", "key"))
+    if secret is None or key is None:
+        raise SettingsError(hint)
+    _check(ref, "secret", secret, formats.is_dns1123_subdomain(secret), _DNS1123_HINT)
+    variables = [EnvVar(IDEMPOTENCY_STORE_ENV, secret=secret, key=key)]
+    ttl = table.get("ttl")
+    if ttl is not None:
+        from kfn.config import ConfigError, parse_duration
+
+        try:
+            if isinstance(ttl, bool) or not isinstance(ttl, str | int | float):
+                raise ConfigError("not a duration")
+            parse_duration(IDEMPOTENCY_TTL_ENV, str(ttl))
+        except ConfigError:
+            raise table.error(
+                "ttl", ttl, "must be a duration such as '1h', '30m' or 3600"
+            ) from None
+        variables.append(EnvVar(IDEMPOTENCY_TTL_ENV, value=str(ttl).strip()))
+    table.finish(("store", "ttl"))
+    return tuple(variables)
 
 
 def _names(table: _Table, key: str, base: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from kfn.deploy.resources import common
-from kfn.deploy.settings import DEFAULT_FUNCTIONS, EnvVar, Settings
+from kfn.deploy.settings import DEFAULT_FUNCTIONS, IDEMPOTENCY_STORE_ENV, EnvVar, Settings
 from kfn.deploy.units import Unit
+from kfn.registry import EventFunction
 
 PORT = 8080
 """Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
@@ -43,6 +44,7 @@ def build(unit: Unit, settings: Settings, image: str, warnings: list[str]) -> di
             "are reachable from outside too (visibility is per Service); give them their own "
             "service=... group"
         )
+    _warn_on_local_claims(unit, warnings)
     pod: dict[str, Any] = {
         "containerConcurrency": unit.settings.container_concurrency,
         "timeoutSeconds": unit.timeout_seconds(warnings),
@@ -100,6 +102,19 @@ def _container(unit: Unit, settings: Settings, image: str) -> dict[str, Any]:
     container["securityContext"] = security_context()
     container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
     return container
+
+
+def _warn_on_local_claims(unit: Unit, warnings: list[str]) -> None:
+    """Idempotent functions on several replicas need a shared store, not each one's memory."""
+    idempotent = [f.name for f in unit.functions if isinstance(f, EventFunction) and f.idempotent]
+    shared = any(v.name == IDEMPOTENCY_STORE_ENV for v in unit.settings.env)
+    if idempotent and not shared and unit.settings.scale.get("max-scale") != "1":
+        warnings.append(
+            f"Service {unit.name!r} may run several replicas, but its idempotent function(s) "
+            f"{', '.join(idempotent)} keep their claims in each replica's memory, so a "
+            "duplicate on another replica runs again; set [tool.kfn.idempotency] store "
+            "(a Redis URL from a Secret), or max-scale = 1"
+        )
 
 
 def _env(unit: Unit, settings: Settings) -> list[dict[str, Any]]:
