@@ -51,7 +51,7 @@ def order(event_id: str) -> CloudEvent:
 
 async def per_event_us(dispatcher: Dispatcher, rounds: int, per_round: int, same: bool) -> float:
     """The median over rounds of microseconds per call; `same` delivers one event again and again."""
-    target = dispatcher.target("bill")
+    target = dispatcher.targets["bill"]
     repeated = order("dup")
     await dispatcher.call(target, repeated)
     samples = []

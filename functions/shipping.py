@@ -5,6 +5,10 @@ goes to the Broker through `emit` (K_SINK on Knative, the local broker under
 `kfn run`). A reply is one event back to whoever delivered the invoice; an emit can
 happen any number of times, at any point in the function. `emits=` declares the
 type, so the generated manifests give this function's Service a SinkBinding.
+
+Shipping is an effect that must happen once per order, however often the invoice
+is delivered (Knative delivers at least once, and an invoice may be sent again):
+`idempotent=True` keyed by the order id runs it once per order, across replicas.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from kfn import CloudEvent, cloudevent, emit
 SHIPMENT_DISPATCHED = "com.example.shipment.dispatched"
 
 
-@cloudevent(type="com.example.invoice.created", emits=[SHIPMENT_DISPATCHED])
+@cloudevent(
+    type="com.example.invoice.created",
+    emits=[SHIPMENT_DISPATCHED],
+    idempotent=True,
+    idempotency_key=lambda event: str(event.get_data()["order_id"]),
+)
 async def ship(invoice: Invoice) -> None:
     """Hand the order to a carrier, then announce it; an emit that fails raises (and is retried)."""
     shipment = Shipment(

@@ -63,6 +63,16 @@ async def test_an_invoice_ships_the_order_with_an_emitted_event(
     assert Shipment.model_validate(shipped.get_data()) == SHIPMENT
 
 
+async def test_an_order_ships_once_however_often_its_invoice_arrives(
+    kfn_client: KfnClient, kfn_sink: CapturedSink
+) -> None:
+    for _ in range(2):  # the invoice sent twice, each time as a new event
+        again = await kfn_client.send(event("com.example.invoice.created", INVOICE), to="ship")
+        assert again.status_code == 202
+    assert len(kfn_sink.of_type("com.example.shipment.dispatched")) == 1
+    assert [d.function for d in kfn_client.duplicates] == ["ship"]
+
+
 async def test_a_sink_that_is_briefly_down_is_retried(
     kfn_client: KfnClient, kfn_sink: CapturedSink
 ) -> None:
