@@ -35,6 +35,18 @@ async def receipt(event: CloudEvent) -> None:
     ran.append(f"receipt {event.get_id()}")
 
 
+def payment_id(event: CloudEvent) -> str:
+    data = event.get_data()
+    if not isinstance(data, dict) or "payment" not in data:
+        raise Drop("no payment id", status=400)
+    return str(data["payment"])
+
+
+@registry.cloudevent(type="kit.pay", idempotent=True, idempotency_key=payment_id)
+async def pay(event: CloudEvent) -> None:
+    ran.append("pay")
+
+
 @schedule("@hourly", idempotent=True, idempotency_key=lambda e: "tick", registry=registry)
 async def hourly(event: CloudEvent) -> None:
     ran.append("hourly")
@@ -76,6 +88,15 @@ async def test_a_duplicate_of_a_dropped_event_gets_the_same_drop(kfn_client: Kfn
     assert first.status_code == again.status_code == 422
     assert again.problem is not None and again.problem["detail"] == "not a valid card"
     assert ran == [f"check {sent.get_id()}"]
+
+
+async def test_a_key_function_that_drops_answers_its_4xx_as_problem_json(
+    kfn_client: KfnClient,
+) -> None:
+    answer = await kfn_client.send(event("kit.pay", {"amount": 3}))
+    assert answer.status_code == 400
+    assert answer.problem is not None and answer.problem["detail"] == "no payment id"
+    assert ran == []
 
 
 async def test_a_schedule_with_a_key_runs_once_per_key(kfn_client: KfnClient) -> None:

@@ -102,7 +102,7 @@ class Idempotency:
 
     def _duplicate(self, name: str, event_id: str, held: Held) -> CloudEvent | None:
         if held.outcome is None:
-            self._note(name, event_id, 409)
+            self.duplicates.append(Duplicate(name, event_id, 409))
             raise Problem(
                 409,
                 "duplicate-in-flight",
@@ -115,14 +115,18 @@ class Idempotency:
         try:
             reply = outcome.decode(held.outcome)
         except Problem as problem:
-            self._note(name, event_id, problem.status)
-            raise
-        self._note(name, event_id, 202 if reply is None else 200)
-        return reply
-
-    def _note(self, name: str, event_id: str, status: int) -> None:
+            self.duplicates.append(Duplicate(name, event_id, problem.status))
+            raise  # logged with the other failures, where the answer is sent
+        status = 202 if reply is None else 200
         self.duplicates.append(Duplicate(name, event_id, status))
-        logs.event(logging.INFO, "duplicate", function=name, event_id=event_id, status=status)
+        logs.event(
+            logging.INFO,
+            "duplicate answered from its record",
+            function=name,
+            event_id=event_id,
+            status=status,
+        )
+        return reply
 
     async def _settle(self, step: Awaitable[bool], name: str, event_id: str, what: str) -> None:
         """Record or release after the call; a failure here never changes the answer."""
@@ -159,8 +163,10 @@ def key_of(target: Target, event: CloudEvent) -> str:
     else:
         try:
             raw = make_key(event)
-        except Drop:
-            raise
+        except Drop as drop:
+            raise Problem(
+                drop.status, "dropped", drop.reason, function=target.name, event_id=event.get_id()
+            ) from None
         except Exception as error:
             raise Problem(
                 500,
