@@ -31,6 +31,11 @@ def _runs(function: str, key: str) -> int:
         return 0
 
 
+def _data(event: CloudEvent) -> dict[str, Any]:
+    data = event.get_data()
+    return data if isinstance(data, dict) else {}
+
+
 async def _run(function: str, key: str, data: dict[str, Any]) -> None:
     _log(function, key, "start")
     run = _runs(function, key)
@@ -49,23 +54,22 @@ async def _run(function: str, key: str, data: dict[str, Any]) -> None:
 
 @cloudevent(type="test.charge", reply_type="test.charged", idempotent=True, timeout=1)
 async def charge(event: CloudEvent) -> dict[str, Any]:
-    data = event.get_data() or {}
-    await _run("charge", event.get_id(), data)
+    await _run("charge", event.get_id(), _data(event))
     return {"charged": event.get_id()}
 
 
 @cloudevent(type="test.notify", idempotent=True, timeout=1)
 async def notify(event: CloudEvent) -> None:
-    await _run("notify", event.get_id(), event.get_data() or {})
+    await _run("notify", event.get_id(), _data(event))
 
 
 @cloudevent(
     type="test.order",
     idempotent=True,
-    idempotency_key=lambda event: str(event.get_data()["order"]),
+    idempotency_key=lambda event: str(_data(event)["order"]),
 )
 async def ship(event: CloudEvent) -> None:
-    await _run("ship", str(event.get_data()["order"]), {})
+    await _run("ship", str(_data(event)["order"]), {})
 
 
 @cloudevent(type="test.plain")

@@ -6,7 +6,7 @@ import pytest
 
 from kfn import CloudEvent, Drop, Registry, schedule
 from kfn.idempotency import Duplicate
-from kfn.testing import KfnClient, event
+from kfn.testing import KfnClient, Mode, event
 
 registry = Registry()
 ran: list[str] = []
@@ -69,11 +69,11 @@ async def test_a_duplicate_gets_the_recorded_reply_and_is_listed(kfn_client: Kfn
 
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 async def test_a_recorded_reply_comes_back_whole_in_the_request_mode(
-    kfn_client: KfnClient, mode: str
+    kfn_client: KfnClient, mode: Mode
 ) -> None:
     sent = event("kit.render")
-    first = await kfn_client.send(sent, mode=mode)  # type: ignore[arg-type]
-    again = await kfn_client.send(sent, mode=mode)  # type: ignore[arg-type]
+    first = await kfn_client.send(sent, mode=mode)
+    again = await kfn_client.send(sent, mode=mode)
     assert first.reply is not None and again.reply is not None
     assert again.reply.get_attributes() == first.reply.get_attributes()
     assert again.reply.get_data() == b"%PDF-1.7 \x00\xff"

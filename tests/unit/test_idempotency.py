@@ -35,7 +35,7 @@ def test_an_async_idempotency_key_is_refused() -> None:
         return "k"
 
     with pytest.raises(RegistrationError, match="plain function"):
-        schedule("@daily", idempotent=True, idempotency_key=key, registry=Registry())(
+        schedule("@daily", idempotent=True, idempotency_key=key, registry=Registry())(  # type: ignore[arg-type]
             lambda e: None
         )
 
