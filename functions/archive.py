@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from kfn import CloudEvent, cloudevent
 from kfn.codec.attributes import canonical_string
@@ -25,7 +26,9 @@ def archive_file() -> Path:
 @cloudevent(filters=[prefix(type="com.example.order.")])
 def archive(event: CloudEvent) -> None:
     """Append the event as one JSON line; the event is acknowledged once it is written."""
-    record = {name: canonical_string(value) for name, value in event.get_attributes().items()}
+    record: dict[str, Any] = {
+        name: canonical_string(value) for name, value in event.get_attributes().items()
+    }
     record["data"] = event.get_data() if not isinstance(event.get_data(), bytes) else None
     with archive_file().open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")

@@ -8,22 +8,25 @@ The public API lives here; modules behind it may move.
 
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn.emitter import EmitError, emit
+from kfn._errors import ConfigError, Drop, EmitError, KfnError, RegistrationError, Retry
+from kfn.emitter import emit
 from kfn.filters import all_of, any_of, cesql, exact, not_, prefix, suffix
-from kfn.problems import Drop, Retry
-from kfn.registry import RegistrationError, Registry, default_registry
+from kfn.registry import Registry
+from kfn.registry import default_registry as _default_registry
 from kfn.schedule import schedule
 
-http = default_registry.http
-cloudevent = default_registry.cloudevent
-on_startup = default_registry.on_startup
-on_shutdown = default_registry.on_shutdown
-readiness = default_registry.readiness
+http = _default_registry.http
+cloudevent = _default_registry.cloudevent
+on_startup = _default_registry.on_startup
+on_shutdown = _default_registry.on_shutdown
+readiness = _default_registry.readiness
 
 __all__ = [
     "CloudEvent",
+    "ConfigError",
     "Drop",
     "EmitError",
+    "KfnError",
     "RegistrationError",
     "Registry",
     "Retry",

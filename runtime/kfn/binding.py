@@ -17,8 +17,8 @@ from typing import Any
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn.problems import Problem
-from kfn.registry import EventFunction, RegistrationError, describe
+from kfn._errors import InvalidData, RegistrationError
+from kfn.registry import EventFunction, where_defined
 
 RAW = "raw"
 EVENT = "event"
@@ -73,9 +73,7 @@ def _typed_validator(hint: Any, parameter: str) -> Callable[[Any], Any]:
                 return adapter.validate_json(data)
             return adapter.validate_python(data)
         except ValidationError as error:
-            raise Problem(
-                422,
-                "invalid-data",
+            raise InvalidData(
                 f"the event data does not fit parameter {parameter!r}",
                 errors=error.errors(include_url=False, include_context=False),
             ) from None
@@ -85,7 +83,7 @@ def _typed_validator(hint: Any, parameter: str) -> Callable[[Any], Any]:
 
 def bind(spec: EventFunction) -> Binding:
     """Inspect the function once; raise RegistrationError for what cannot be served."""
-    where = describe(spec.func)
+    where = where_defined(spec.func)
     try:
         hints = typing.get_type_hints(spec.func)
     except Exception as error:

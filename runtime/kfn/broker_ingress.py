@@ -18,9 +18,9 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import HopLimitReached
 from kfn.codec.event import trusted_event
 from kfn.goformat import format_value, rfc3339_nano
-from kfn.problems import Problem
 
 TTL_ATTRIBUTE = "knativebrokerttl"
 ARRIVAL_ATTRIBUTE = "knativearrivaltime"
@@ -89,13 +89,11 @@ def as_filtered(event: CloudEvent, arrived: str) -> CloudEvent:
 def received(event: CloudEvent) -> CloudEvent:
     """An event sent to the Broker, as its Triggers filter and deliver it.
 
-    Raises a 400 Problem when its TTL is spent, as the ingress answers.
+    Raises HopLimitReached when its TTL is spent, as the ingress refuses it.
     """
     carried = read_ttl(event.get_attributes().get(TTL_ATTRIBUTE))
     if next_ttl(carried) <= 0:
-        raise Problem(
-            400,
-            "hop-limit",
+        raise HopLimitReached(
             f"the event's {TTL_ATTRIBUTE} is spent; a Broker's ingress drops it",
             event_id=event.get_id(),
         )

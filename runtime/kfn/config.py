@@ -8,29 +8,28 @@ strange failure on the first request.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kfn.registry import is_service_name
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the variable."""
+from kfn._errors import ConfigError
+from kfn._syntax import (
+    NANOS_PER_SECOND,
+    DurationError,
+    is_module_name,
+    is_service_name,
+)
+from kfn._syntax import parse_duration as parse_duration_nanos
 
 
 def parse_duration(name: str, raw: str) -> float:
-    """Seconds from '30', '30s', '1.5s', '500ms', '2m' or '1h'."""
-    match = _DURATION.match(raw)
-    if not match:
+    """Seconds from '30', '1.5', '30s', '500ms', '2m' or '1m30s' (the grammar of [tool.kfn] too)."""
+    try:
+        seconds = parse_duration_nanos(raw) / NANOS_PER_SECOND
+    except DurationError:
         raise ConfigError(
-            f"{name}={raw!r} is not a duration: use seconds ('30'), or a number with "
-            "a unit ms, s, m or h ('500ms', '2m')"
-        )
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            f"{name}={raw!r} is not a duration: use seconds ('30'), or Go's syntax "
+            "('500ms', '2m', '1m30s')"
+        ) from None
     if seconds <= 0:
         raise ConfigError(f"{name}={raw!r} must be greater than zero")
     return seconds
@@ -93,8 +92,6 @@ class Settings:
     idempotency_store: str = "memory"
     idempotency_ttl: float = 3600.0
     k_service: str = ""
-    k_revision: str = ""
-    k_configuration: str = ""
 
     @property
     def default_reply_source(self) -> str:
@@ -116,7 +113,7 @@ class Settings:
         if (raw := get("KFN_FUNCTIONS")) is not None:
             modules = tuple(part.strip() for part in raw.split(",") if part.strip())
             for module in modules:
-                if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", module):
+                if not is_module_name(module):
                     raise ConfigError(
                         f"KFN_FUNCTIONS={raw!r}: {module!r} is not an importable module name"
                     )
@@ -166,6 +163,4 @@ class Settings:
         if (raw := get("KFN_IDEMPOTENCY_TTL")) is not None:
             kwargs["idempotency_ttl"] = parse_duration("KFN_IDEMPOTENCY_TTL", raw)
         kwargs["k_service"] = env.get("K_SERVICE", "")
-        kwargs["k_revision"] = env.get("K_REVISION", "")
-        kwargs["k_configuration"] = env.get("K_CONFIGURATION", "")
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Dispatch: which functions an event goes to, calling them, and what the sender is told.
+"""Dispatch: calling the functions an event was routed to, and which failure decides.
 
 An event is acknowledged only after every function it went to finished; the first
 failure decides the status, preferring one Knative retries (so every function gets
@@ -17,10 +17,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import (
+    Drop,
+    EventDropped,
+    EventError,
+    FunctionFailed,
+    FunctionTimedOut,
+    Retry,
+    RetryRequested,
+    is_retried,
+)
+from kfn._inflight import InFlight
 from kfn.binding import Binding, bind
 from kfn.config import Settings
 from kfn.metrics import Metrics
-from kfn.problems import Drop, Problem, Retry, is_retried
+from kfn.problems import status_of
 from kfn.registry import EventFunction, Registry
 from kfn.replies import build_reply
 
@@ -30,10 +41,10 @@ if TYPE_CHECKING:
 current_invocation: contextvars.ContextVar[tuple[str, CloudEvent] | None] = contextvars.ContextVar(
     "kfn_invocation", default=None
 )
-"""(function name, event) while a function runs, when a tap is set: who emitted an event."""
+"""(function name, event) while a function runs, when a reply observer is set: who emitted."""
 
 
-class Tap(Protocol):
+class ReplyObserver(Protocol):
     """Sees every reply a function returns; the local broker re-ingests them (kfn run)."""
 
     def replied(self, function: str, event: CloudEvent, reply: CloudEvent) -> None: ...
@@ -54,9 +65,15 @@ class Target:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, settings: Settings, metrics: Metrics) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        registry: Registry,
+        settings: Settings,
+        metrics: Metrics,
+        in_flight: InFlight | None = None,
+    ) -> None:
         self.metrics = metrics
+        self.in_flight = in_flight if in_flight is not None else metrics.in_flight
         self.reply_source = settings.default_reply_source
         self.targets: dict[str, Target] = {}
         for spec in registry.event_functions:
@@ -67,7 +84,7 @@ class Dispatcher:
                 is_async=spec.is_async,
             )
         self._ordered = tuple(self.targets.values())
-        self.tap: Tap | None = None
+        self.reply_observer: ReplyObserver | None = None
         self.idempotency: Idempotency | None = None
         if any(t.spec.idempotent for t in self._ordered):
             from kfn import idempotency
@@ -78,16 +95,8 @@ class Dispatcher:
         attributes = event.get_attributes()
         return [t for t in self._ordered if t.spec.filter.matches(attributes)]
 
-    def target(self, name: str) -> Target:
-        found = self.targets.get(name)
-        if found is None:
-            raise Problem(
-                404, "unknown-function", f"no CloudEvent function is named {name!r}", function=name
-            )
-        return found
-
     async def deliver(self, event: CloudEvent, targets: Sequence[Target]) -> list[CloudEvent]:
-        """Run every target on the event; return the replies or raise the deciding Problem."""
+        """Run every target on the event; return the replies or raise the deciding error."""
         if len(targets) == 1:
             reply = await self.call(targets[0], event)
             return [] if reply is None else [reply]
@@ -96,12 +105,12 @@ class Dispatcher:
         )
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         if failures:
-            problems = [f for f in failures if isinstance(f, Problem)]
-            others = [f for f in failures if not isinstance(f, Problem)]
-            if others:
-                raise others[0]
-            problems.sort(key=lambda p: not is_retried(p.status))
-            raise problems[0]
+            unexpected = [f for f in failures if not isinstance(f, EventError)]
+            if unexpected:
+                raise unexpected[0]
+            errors = [f for f in failures if isinstance(f, EventError)]
+            errors.sort(key=lambda error: not is_retried(status_of(error)))
+            raise errors[0]
         return [o for o in outcomes if isinstance(o, CloudEvent)]
 
     async def call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
@@ -111,55 +120,47 @@ class Dispatcher:
         return await self._call(target, event)
 
     async def _call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
-        """Call one function with one event; every failure becomes a Problem."""
+        """Call one function with one event; every failure becomes an EventError."""
         name = target.name
         event_id = event.get_id()
-        self.metrics.started(name)
+        calls = self.in_flight.calls
+        calls[name] += 1
         started = time.perf_counter()
         status = 500
-        tap = self.tap
-        invocation = current_invocation.set((name, event)) if tap is not None else None
+        observer = self.reply_observer
+        invocation = current_invocation.set((name, event)) if observer is not None else None
         try:
             args, kwargs = target.binding.arguments(event)
             result = await self._invoke(target, args, kwargs)
             reply = build_reply(result, event, target.spec, self.reply_source)
             status = 200 if reply is not None else 202
-            if tap is not None and reply is not None:
-                tap.replied(name, event, reply)
+            if observer is not None and reply is not None:
+                observer.replied(name, event, reply)
             return reply
-        except Problem as problem:
-            problem.extra.setdefault("function", name)
-            problem.extra.setdefault("event_id", event_id)
-            status = problem.status
+        except EventError as error:
+            error.context.setdefault("function", name)
+            error.context.setdefault("event_id", event_id)
+            status = status_of(error)
             raise
         except TimeoutError:
             status = 504
-            raise Problem(
-                504,
-                "function-timeout",
+            raise FunctionTimedOut(
                 f"function {name!r} did not finish within {target.timeout:g}s",
                 function=name,
                 event_id=event_id,
             ) from None
         except Drop as drop:
             status = drop.status
-            raise Problem(
-                drop.status, "dropped", drop.reason, function=name, event_id=event_id
+            raise EventDropped(
+                drop.reason, status=drop.status, function=name, event_id=event_id
             ) from None
         except Retry as retry:
             status = 503
-            raise Problem(
-                503,
-                "retry-requested",
-                retry.reason,
-                retry_after=retry.after,
-                function=name,
-                event_id=event_id,
+            raise RetryRequested(
+                retry.reason, retry_after=retry.after, function=name, event_id=event_id
             ) from None
         except Exception as error:
-            raise Problem(
-                500,
-                "function-error",
+            raise FunctionFailed(
                 f"function {name!r} raised {type(error).__name__}",
                 function=name,
                 event_id=event_id,
@@ -167,6 +168,7 @@ class Dispatcher:
         finally:
             if invocation is not None:
                 current_invocation.reset(invocation)
+            calls[name] -= 1
             self.metrics.finished(name, status, time.perf_counter() - started)
 
     async def aclose(self) -> None:

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn import logs
+from kfn._errors import ConfigError, DecodingError, EmitError, NoSinkError, is_retried
 from kfn.codec import to_http
 from kfn.codec.attributes import canonical_string, check_attributes
-from kfn.codec.event import trusted_event
-from kfn.config import ConfigError, Settings
-from kfn.problems import Problem, is_retried
+from kfn.codec.event import model_data, trusted_event
+from kfn.config import Settings
 from kfn.sink import SinkConfig, TokenError
 
 if TYPE_CHECKING:
@@ -42,24 +42,7 @@ BACKOFF_MAX = 5.0
 """No single wait is longer, whatever Retry-After asks: a function is waiting on the emit."""
 
 
-class EmitError(Exception):
-    """An event did not reach the sink.
-
-    `status` is the sink's last HTTP status (None when it never answered) and
-    `attempts` how many requests were made.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, attempts: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-        self.attempts = attempts
-
-
-class NoSinkError(EmitError):
-    """No sink is configured: K_SINK is not set and no local broker runs."""
-
-
-class Ingress(Protocol):
+class InProcessSink(Protocol):
     """Something that takes events in-process (the local broker); raises EmitError to refuse."""
 
     async def accept(self, event: CloudEvent) -> None: ...
@@ -72,7 +55,7 @@ class Emitter:
         self,
         sink: SinkConfig,
         *,
-        ingress: Ingress | None = None,
+        ingress: InProcessSink | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         backoff: float = BACKOFF_BASE,
@@ -91,7 +74,7 @@ class Emitter:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, sink: SinkConfig, ingress: Ingress | None = None
+        cls, settings: Settings, sink: SinkConfig, ingress: InProcessSink | None = None
     ) -> Emitter:
         return cls(
             sink, ingress=ingress, timeout=settings.emit_timeout, retries=settings.emit_retries
@@ -125,9 +108,9 @@ class Emitter:
             raise TypeError(f"emit() takes a CloudEvent, not {type(event).__name__}")
         attributes: dict[str, Any] = dict(event.get_attributes())
         data = event.get_data()
-        dump = getattr(data, "model_dump", None)
-        if callable(dump):  # a pydantic model, without importing pydantic here
-            data = dump(mode="json")
+        dumped = model_data(data)
+        if dumped is not None:
+            data = dumped
             attributes.setdefault("datacontenttype", "application/json")
         attributes.update(self.sink.overrides)
         check = {
@@ -137,8 +120,8 @@ class Emitter:
         }
         try:
             check_attributes(check)
-        except Problem as problem:
-            raise EmitError(f"cannot emit: not a valid CloudEvent: {problem.detail}") from None
+        except DecodingError as error:
+            raise EmitError(f"cannot emit: not a valid CloudEvent: {error.detail}") from None
         return trusted_event({k: v for k, v in attributes.items() if v is not None}, data)
 
     # -- HTTP --------------------------------------------------------------------------

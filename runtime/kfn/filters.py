@@ -11,17 +11,17 @@ compare their Go `%v` text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from kfn._syntax import TRIGGER_ATTRIBUTE_NAME
 from kfn.goformat import format_value
 
 if TYPE_CHECKING:
-    from kfn.cesql import Expression
+    from kfn._cesql import Expression
 
-ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+ATTRIBUTE_NAME = TRIGGER_ATTRIBUTE_NAME
 """Trigger filter keys must match this (eventing trigger_validation.go)."""
 
 
@@ -323,11 +323,11 @@ class Cesql(Filter):
     """A CloudEvents SQL expression, compiled once when declared.
 
     Refused here, with the position and the reason: what Knative's webhook refuses
-    (a syntax error) and what its filter cannot run (see kfn.cesql filter_problem).
+    (a syntax error) and what its filter cannot run (see kfn._cesql filter_problem).
     """
 
     def __init__(self, expression: str) -> None:
-        from kfn.cesql import CesqlSyntaxError, compile_expression
+        from kfn._cesql import CesqlSyntaxError, compile_expression
 
         if not isinstance(expression, str) or not expression.strip():
             raise FilterError("cesql(): the expression must be a non-empty string")
@@ -403,3 +403,16 @@ def build_filter(shorthands: Mapping[str, str], filters: Iterable[Filter] | None
             raise FilterError("filters= takes a list of filters, e.g. filters=[prefix(type='x.')]")
         items.extend(_as_filters("filters", filters))
     return AllOf(items)
+
+
+__all__ = [
+    "Filter",
+    "FilterError",
+    "all_of",
+    "any_of",
+    "cesql",
+    "exact",
+    "not_",
+    "prefix",
+    "suffix",
+]

@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from kfn.registry import RegistrationError, Registry, describe
+from kfn._errors import RegistrationError
+from kfn.registry import Registry, where_defined
 
 
 def build_http_app(registry: Registry) -> Any:
@@ -23,7 +24,7 @@ def build_http_app(registry: Registry) -> Any:
             key = (spec.path, method)
             if key in seen:
                 raise RegistrationError(
-                    f"function {spec.name!r} in {describe(spec.func)}: {method} {spec.path} is "
+                    f"function {spec.name!r} in {where_defined(spec.func)}: {method} {spec.path} is "
                     f"already served by {seen[key]!r}"
                 )
             seen[key] = spec.name
@@ -37,7 +38,7 @@ def build_http_app(registry: Registry) -> Any:
             )
         except Exception as error:
             raise RegistrationError(
-                f"function {spec.name!r} in {describe(spec.func)}: FastAPI cannot route it: "
+                f"function {spec.name!r} in {where_defined(spec.func)}: FastAPI cannot route it: "
                 f"{type(error).__name__}: {error}"
             ) from None
     api.openapi_url, api.docs_url, api.redoc_url = "/openapi.json", "/docs", "/redoc"

@@ -1,29 +1,16 @@
-"""Process lifecycle: startup hooks, readiness, the in-flight count and draining on SIGTERM.
-
-Knative sends SIGTERM after its queue-proxy has drained, but a direct `kill` or a
-local Ctrl+C may come mid-request. On SIGTERM the host turns unready at once,
-answers new work 503, lets in-flight work finish within the grace period, and only
-then hands the signal to the server (uvicorn), which closes the socket and runs
-the shutdown hooks.
-"""
+"""Process lifecycle: hooks, whether the host is started or draining, and draining itself."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-import os
-import signal
-import threading
 import time
-from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from kfn import logs
+from kfn._inflight import InFlight
 from kfn.registry import Hook
-
-SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 
 async def run_hook(hook: Hook) -> Any:
@@ -34,85 +21,31 @@ async def run_hook(hook: Hook) -> Any:
 
 
 class Lifecycle:
-    def __init__(self, grace_period: float) -> None:
-        self.grace_period = grace_period
+    """Started (after the startup hooks) and draining (from shutdown or SIGTERM on)."""
+
+    def __init__(self, in_flight: InFlight | None = None) -> None:
         self.started = False
         self.draining = False
-        self.in_flight = 0
-        self.in_flight_events = 0
-        self._idle: asyncio.Event | None = None
+        self.in_flight = in_flight if in_flight is not None else InFlight()
 
-    # -- in-flight accounting ------------------------------------------------------
+    async def drain(self, grace_period: float, reason: str) -> bool:
+        """Turn unready and refuse new work, then wait for in-flight work to finish.
 
-    def enter(self, event: bool) -> None:
-        self.in_flight += 1
-        if event:
-            self.in_flight_events += 1
-        if self._idle is not None:
-            self._idle.clear()
-
-    def leave(self, event: bool) -> None:
-        self.in_flight -= 1
-        if event:
-            self.in_flight_events -= 1
-        if self.in_flight == 0 and self._idle is not None:
-            self._idle.set()
-
-    async def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is in flight; False when the timeout ran out first."""
-        if self.in_flight == 0:
-            return True
-        self._idle = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
-
-    # -- draining ------------------------------------------------------------------
-
-    def install_sigterm_drain(self) -> None:
-        """Put a draining step in front of whatever SIGTERM handler the server has."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        loop = asyncio.get_running_loop()
-        previous: SignalHandler = signal.getsignal(signal.SIGTERM)
-
-        def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            loop.call_soon_threadsafe(self._on_sigterm, previous, signum, frame)
-
-        signal.signal(signal.SIGTERM, on_sigterm)
-
-    def _on_sigterm(self, previous: SignalHandler, signum: int, frame: FrameType | None) -> None:
-        if self.draining:  # a second SIGTERM: stop waiting
-            self._hand_over(previous, signum, frame)
-            return
+        False when the grace period ran out with work still in flight.
+        """
         self.draining = True
         logs.event(
             logging.INFO,
-            "SIGTERM: draining",
-            in_flight=self.in_flight,
-            grace_period_seconds=self.grace_period,
+            f"{reason}: draining",
+            in_flight=self.in_flight.total,
+            grace_period_seconds=grace_period,
         )
-        asyncio.get_running_loop().create_task(self._drain_then_exit(previous, signum, frame))
-
-    async def _drain_then_exit(
-        self, previous: SignalHandler, signum: int, frame: FrameType | None
-    ) -> None:
         started = time.monotonic()
-        finished = await self.wait_idle(self.grace_period)
+        finished = await self.in_flight.wait_idle(grace_period)
         logs.event(
             logging.INFO if finished else logging.WARNING,
             "drained" if finished else "grace period over with work in flight",
-            in_flight=self.in_flight,
+            in_flight=self.in_flight.total,
             seconds=round(time.monotonic() - started, 3),
         )
-        self._hand_over(previous, signum, frame)
-
-    @staticmethod
-    def _hand_over(previous: SignalHandler, signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-        if callable(previous):
-            previous(signum, frame)
-        elif previous != signal.SIG_IGN:
-            os.kill(os.getpid(), signum)
+        return finished

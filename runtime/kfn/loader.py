@@ -7,11 +7,7 @@ import os
 import sys
 import traceback
 
-from kfn.registry import RegistrationError
-
-
-class LoadError(Exception):
-    """The functions could not be imported; the message says which and why."""
+from kfn._errors import LoadError, RegistrationError
 
 
 def load_modules(modules: tuple[str, ...]) -> None:

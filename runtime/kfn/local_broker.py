@@ -1,27 +1,13 @@
 """The local broker: a Knative Broker and its Triggers, in-process, for `kfn run`.
 
-On Knative a function's reply goes back to the Broker, which delivers it to every
-Trigger whose filters match (the replying function's own included), and a function
-emits to the Broker through K_SINK. Under `kfn run` with no K_SINK this class plays
-the Broker so the whole flow runs on a laptop:
-
-- It takes emitted events (`accept`, through kfn.emitter) and every reply a
-  function returns (`replied`, the dispatcher's tap), at any entry point: `POST /`,
-  `POST /events/<fn>`, or a delivery of its own.
-- Like the Broker's ingress it defaults the `knativebrokerttl` extension to 255,
-  decrements it on each re-ingest and drops the event when it reaches 0, so a loop
-  stops; its filters see and its functions receive the event as a Trigger passes
-  it on (runtime/kfn/broker_ingress.py).
-- Each matching function gets its own delivery, as each Trigger delivers
-  separately, through the dispatcher exactly as `/events/<fn>` would, so each
-  function's reply is re-ingested on its own.
-- Each delivery is one JSON log line: event id, type, from, to, status, ttl.
-
-Unlike Knative it does not retry a failed delivery: it logs it once, saying whether
-Knative would retry it. And it carries the TTL into events emitted while a function
-handles a delivery, so an emit loop stops too (on Knative an emitted event enters
-the Broker with a fresh TTL, so such a loop never ends; the local loop should not
-take a laptop down with it).
+It takes emitted events (`accept`) and every reply a function returns (`replied`)
+and delivers each to every function whose filters match, one delivery per
+function as each Trigger delivers, through the router. Like the Broker it keeps
+the `knativebrokerttl` hop count (so a loop stops), and its filters see and its
+functions receive the event as a Trigger passes it on (kfn.broker_ingress).
+Unlike it, it does not retry: each delivery is one log line that says whether
+Knative would retry it. The TTL is carried into events emitted while a function
+handles a delivery, so an emit loop stops too.
 """
 
 from __future__ import annotations
@@ -36,11 +22,12 @@ from typing import Any
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn import broker_ingress, logs
+from kfn._errors import EmitError, EventError, NoMatchingFunction, is_retried
 from kfn.broker_ingress import DEFAULT_TTL, TTL_ATTRIBUTE
-from kfn.dispatch import Dispatcher, Target, current_invocation
-from kfn.emitter import EmitError
+from kfn.dispatch import Target, current_invocation
 from kfn.lifecycle import Lifecycle
-from kfn.problems import Problem, is_retried
+from kfn.problems import status_of
+from kfn.routing import Router
 
 _delivered_ttl: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "kfn_delivered_ttl", default=None
@@ -87,8 +74,8 @@ def log_hop(hop: Hop, error: BaseException | None = None) -> None:
 class LocalBroker:
     """An in-process Broker with one Trigger per CloudEvent function."""
 
-    def __init__(self, dispatcher: Dispatcher, lifecycle: Lifecycle, history: int = 1000) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, router: Router, lifecycle: Lifecycle, history: int = 1000) -> None:
+        self.router = router
         self.lifecycle = lifecycle
         self.hops: deque[Hop] = deque(maxlen=history)
         """The latest hops, oldest first (for tests: kfn.testing reads them)."""
@@ -98,7 +85,7 @@ class LocalBroker:
     # -- ingress -----------------------------------------------------------------------
 
     def replied(self, function: str, event: CloudEvent, reply: CloudEvent) -> None:
-        """The dispatcher's tap: a function replied to `event`; the reply goes to the broker.
+        """A function replied to `event`; the reply goes to the broker.
 
         The reply carries the TTL of the event it answers, as the Broker's filter
         puts it back on a reply, and is decremented on the way in.
@@ -143,8 +130,9 @@ class LocalBroker:
             )
             return 503
         arrived = broker_ingress.arrival_time()
-        targets = self.dispatcher.match(broker_ingress.as_filtered(event, arrived))
-        if not targets:
+        try:
+            targets = self.router.targets(broker_ingress.as_filtered(event, arrived))
+        except NoMatchingFunction:
             fields: dict[str, Any] = {"event_id": event_id, "type": event_type, "from": origin}
             logs.event(logging.DEBUG, "no function matches", **fields)
             return 202
@@ -153,7 +141,7 @@ class LocalBroker:
             # Each Trigger delivers its own copy: one function changing its event's data
             # must not change what another receives, or what the sender was answered.
             delivered = broker_ingress.as_filtered(event, arrived)
-            self.lifecycle.enter(event=True)
+            self.lifecycle.in_flight.enter(event=True)
             task = loop.create_task(self._deliver(target, delivered, ttl, origin))
             self._tasks.add(task)
             task.add_done_callback(self._finished)
@@ -161,7 +149,7 @@ class LocalBroker:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self.lifecycle.leave(event=True)
+        self.lifecycle.in_flight.leave(event=True)
 
     # -- delivery ----------------------------------------------------------------------
 
@@ -170,10 +158,10 @@ class LocalBroker:
         error: BaseException | None = None
         detail = None
         try:
-            reply = await self.dispatcher.call(target, event)  # a reply comes back via `replied`
-            status = 200 if reply is not None else 202
-        except Problem as problem:
-            status, detail, error = problem.status, problem.detail, problem.__cause__
+            replies = await self.router.route(event, target.name)  # they come back via `replied`
+            status = 200 if replies else 202
+        except EventError as failure:
+            status, detail, error = status_of(failure), failure.detail, failure.__cause__
         except Exception as unexpected:  # a bug in the host: still one line, never silence
             status, detail, error = 500, f"{type(unexpected).__name__}: {unexpected}", unexpected
         finally:
@@ -187,11 +175,6 @@ class LocalBroker:
         log_hop(hop, error)
 
     # -- waiting and closing -----------------------------------------------------------
-
-    @property
-    def pending(self) -> int:
-        """Deliveries under way."""
-        return len(self._tasks)
 
     async def settle(self) -> None:
         """Wait until no delivery is under way, including those that deliveries caused."""

@@ -11,21 +11,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from kfn._inflight import InFlight
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, in_flight: InFlight | None = None) -> None:
+        self.in_flight = in_flight if in_flight is not None else InFlight()
         self.invocations: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.latency_counts: dict[str, list[int]] = {}
         self.latency_sums: defaultdict[str, float] = defaultdict(float)
-        self.in_flight: defaultdict[str, int] = defaultdict(int)
-
-    def started(self, function: str) -> None:
-        self.in_flight[function] += 1
 
     def finished(self, function: str, status: int, seconds: float) -> None:
-        self.in_flight[function] -= 1
         outcome = "ok" if status < 400 else str(status)
         self.invocations[(function, outcome)] += 1
         counts = self.latency_counts.get(function)
@@ -77,6 +75,6 @@ class _Collector:
                 buckets.append((repr(bound) if bound != float("inf") else "+Inf", cumulative))
             latency.add_metric([function], buckets, m.latency_sums[function])
         in_flight = GaugeMetricFamily("kfn_in_flight", "Events being handled", labels=["function"])
-        for function, count in sorted(m.in_flight.items()):
+        for function, count in sorted(m.in_flight.calls.items()):
             in_flight.add_metric([function], count)
         yield from (invocations, errors, latency, in_flight)

@@ -1,4 +1,4 @@
-"""Every failure the host answers, as one exception type turned into a response in one place.
+"""The edge: every EventError becomes an HTTP status and an RFC 9457 problem+json body here.
 
 The status codes follow the delivery contract: Knative retries 5xx, 404, 408, 409
 and 429 and sends other 4xx to the dead-letter sink, so picking the status is
@@ -10,6 +10,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kfn._errors import (
+    BodyTooLarge,
+    DecodingError,
+    DuplicateInFlight,
+    EventDropped,
+    EventError,
+    FilterMismatch,
+    FunctionFailed,
+    FunctionTimedOut,
+    HopLimitReached,
+    IdempotencyStoreUnavailable,
+    InvalidData,
+    NoMatchingFunction,
+    RetryRequested,
+    Unavailable,
+    UnknownFunction,
+    UnsupportedMediaType,
+    is_retried,
+)
+
 PROBLEM_JSON = b"application/problem+json"
 PROBLEM_TYPE_BASE = "urn:kfn:problem:"
 
@@ -18,6 +38,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
+    409: "Conflict",
     410: "Gone",
     413: "Content Too Large",
     415: "Unsupported Media Type",
@@ -27,21 +48,39 @@ _TITLES = {
     504: "Gateway Timeout",
 }
 
-RETRIED_BY_KNATIVE = frozenset({404, 408, 409, 429})
+_STATUS: tuple[tuple[type[EventError], int], ...] = (
+    (UnsupportedMediaType, 415),
+    (DecodingError, 400),
+    (BodyTooLarge, 413),
+    (InvalidData, 422),
+    (NoMatchingFunction, 404),
+    (UnknownFunction, 404),
+    (FilterMismatch, 400),
+    (HopLimitReached, 400),
+    (Unavailable, 503),
+    (FunctionTimedOut, 504),
+    (RetryRequested, 503),
+    (DuplicateInFlight, 409),
+    (IdempotencyStoreUnavailable, 503),
+    (FunctionFailed, 500),
+)
+"""Most specific first; an EventError of no other class is a 500."""
 
 
-def is_retried(status: int) -> bool:
-    """Whether a Knative dispatcher retries a delivery answered with this status."""
-    return status >= 500 or status in RETRIED_BY_KNATIVE
+def status_of(error: EventError) -> int:
+    """The HTTP status the sender gets for `error`."""
+    if isinstance(error, EventDropped):
+        return error.status
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
 
 
-class Problem(Exception):
-    """A failure with its HTTP status and an RFC 9457 problem body.
+class Problem:
+    """An HTTP problem response: status, `kind` (the problem type's slug), detail, members."""
 
-    `kind` is the short slug of the broken rule (it becomes the problem `type`),
-    `detail` is for humans; `extra` members (function, event_id, errors) are added
-    to the body as is.
-    """
+    __slots__ = ("detail", "extra", "kind", "retry_after", "status")
 
     def __init__(
         self,
@@ -52,12 +91,22 @@ class Problem(Exception):
         retry_after: int | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail)
         self.status = status
         self.kind = kind
         self.detail = detail
         self.retry_after = retry_after
         self.extra = {key: value for key, value in extra.items() if value is not None}
+
+    @classmethod
+    def of(cls, error: EventError) -> Problem:
+        """The problem the sender is told about `error`."""
+        return cls(
+            status_of(error),
+            error.kind,
+            error.detail,
+            retry_after=error.retry_after,
+            **error.context,
+        )
 
     def body(self) -> bytes:
         document: dict[str, Any] = {
@@ -79,32 +128,4 @@ class Problem(Exception):
         return f"Problem({self.status}, {self.kind!r}, {self.detail!r})"
 
 
-def bad_event(rule: str, detail: str) -> Problem:
-    """The request is not a valid CloudEvent: `rule` names the broken binding rule."""
-    return Problem(400, rule, detail)
-
-
-class Drop(Exception):
-    """Raise from a function to drop the event for good: answered with a non-retried 4xx.
-
-    Knative then sends it to the dead-letter sink (if any) instead of retrying.
-    """
-
-    def __init__(self, reason: str = "the function dropped the event", status: int = 422) -> None:
-        if not 400 <= status < 500 or is_retried(status):
-            raise ValueError(
-                f"Drop(status={status}): a dropped event needs a 4xx that Knative does "
-                "not retry (not 404, 408, 409 or 429)"
-            )
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-
-
-class Retry(Exception):
-    """Raise from a function to ask the sender to deliver the event again later (503)."""
-
-    def __init__(self, reason: str = "the function asked for a retry", after: int = 1) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.after = max(0, int(after))
+__all__ = ["Problem", "is_retried", "status_of"]

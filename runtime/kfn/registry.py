@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from kfn._errors import RegistrationError
+from kfn._syntax import is_service_name
 from kfn.filters import AllOf, Filter, FilterError, build_filter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,19 +23,9 @@ RESERVED_PATHS = ("/", "/metrics")
 RESERVED_PREFIXES = ("/events", "/health")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
-def is_service_name(name: str) -> bool:
-    """A Knative Service name: a DNS-1035 label (letters, digits, '-'; at most 63)."""
-    return len(name) <= 63 and SERVICE_NAME.match(name) is not None
-
-
-class RegistrationError(ValueError):
-    """A function or hook was declared wrongly; raised when its decorator runs."""
-
-
-def describe(func: Callable[..., Any]) -> str:
+def where_defined(func: Callable[..., Any]) -> str:
     """Where a function is defined, for error messages."""
     code = getattr(func, "__code__", None)
     where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
@@ -108,7 +100,7 @@ class Registry:
 
     def add(self, spec: FunctionSpec) -> None:
         """Register a function under its unique name."""
-        where = describe(spec.func)
+        where = where_defined(spec.func)
         if not FUNCTION_NAME.match(spec.name):
             raise RegistrationError(
                 f"function {spec.name!r} in {where}: a name must start with a letter and hold "
@@ -147,8 +139,8 @@ class Registry:
         """
 
         def register(func: F) -> F:
-            where = describe(func)
-            _check_callable(func, where)
+            where = where_defined(func)
+            check_function(func, where)
             if not isinstance(path, str) or not path.startswith("/"):
                 raise RegistrationError(
                     f"@http in {where}: the path must be a string starting with '/', got {path!r}"
@@ -209,8 +201,8 @@ class Registry:
         """
 
         def register(func: F) -> F:
-            where = describe(func)
-            _check_callable(func, where)
+            where = where_defined(func)
+            check_function(func, where)
             label = f"@cloudevent on {func.__name__!r} in {where}"
             try:
                 event_filter = build_filter(attributes, filters)
@@ -219,12 +211,8 @@ class Registry:
             for option, value in (("reply_type", reply_type), ("reply_source", reply_source)):
                 if value is not None and (not isinstance(value, str) or not value.strip()):
                     raise RegistrationError(f"{label}: {option} must be a non-empty string")
-            if timeout is not None and (
-                not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
-            ):
-                raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
-            if isinstance(emits, str) or not all(isinstance(t, str) and t for t in emits):
-                raise RegistrationError(f"{label}: emits must be a list of event types")
+            seconds = check_timeout(timeout, label)
+            emitted = check_emits(emits, label)
             check_idempotency(label, idempotent, idempotency_key)
             self.add(
                 EventFunction(
@@ -234,8 +222,8 @@ class Registry:
                     filter=event_filter,
                     reply_type=reply_type,
                     reply_source=reply_source,
-                    timeout=float(timeout) if timeout is not None else None,
-                    emits=tuple(emits),
+                    timeout=seconds,
+                    emits=emitted,
                     delivery=delivery,
                     idempotent=idempotent,
                     idempotency_key=idempotency_key,
@@ -247,19 +235,19 @@ class Registry:
 
     def on_startup(self, func: F) -> F:
         """Run `func` (sync or async) before readiness turns 200."""
-        _check_callable(func, describe(func))
+        check_function(func, where_defined(func))
         self.startup_hooks.append(Hook(func, func.__name__))
         return func
 
     def on_shutdown(self, func: F) -> F:
         """Run `func` after in-flight events finished, before the process exits."""
-        _check_callable(func, describe(func))
+        check_function(func, where_defined(func))
         self.shutdown_hooks.append(Hook(func, func.__name__))
         return func
 
     def readiness(self, func: F) -> F:
         """A check for /health/readiness: it returns False or raises when not ready."""
-        _check_callable(func, describe(func))
+        check_function(func, where_defined(func))
         self.readiness_checks.append(Hook(func, func.__name__))
         return func
 
@@ -286,7 +274,27 @@ def _is_reserved(path: str) -> bool:
     return any(trimmed == p or trimmed.startswith(p + "/") for p in RESERVED_PREFIXES)
 
 
-def _check_callable(func: Any, where: str) -> None:
+def check_timeout(timeout: object, label: str) -> float | None:
+    """A decorator's `timeout=`: None or a positive number of seconds."""
+    if timeout is None:
+        return None
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
+    return float(timeout)
+
+
+def check_emits(emits: object, label: str) -> tuple[str, ...]:
+    """A decorator's `emits=`: a list of event types."""
+    if not isinstance(emits, Iterable) or isinstance(emits, str):
+        raise RegistrationError(f"{label}: emits must be a list of event types")
+    types = tuple(emits)
+    if not all(isinstance(t, str) and t for t in types):
+        raise RegistrationError(f"{label}: emits must be a list of event types")
+    return types
+
+
+def check_function(func: Any, where: str) -> None:
+    """What every decorator takes: a plain callable that returns (not a generator)."""
     if not callable(func):
         raise RegistrationError(f"{where}: the decorator was applied to a non-callable {func!r}")
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import inspect
 import json
 import re
 import zoneinfo
@@ -25,14 +24,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from kfn._errors import RegistrationError
+from kfn._syntax import is_json_media_type, is_media_type, media_type
 from kfn.filters import FilterError, build_filter
 from kfn.registry import (
     EventFunction,
-    RegistrationError,
     Registry,
+    check_emits,
+    check_function,
     check_idempotency,
+    check_timeout,
     default_registry,
-    describe,
+    where_defined,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +51,6 @@ DESCRIPTORS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
 
-_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
 _GO_ATOI = re.compile(r"^[+-]?[0-9]+$")
 _INT64_MAX = 2**63 - 1
 
@@ -195,10 +197,8 @@ def check_pingsource_schedule(schedule: str, timezone: str | None) -> None:
 
 
 def is_json_content_type(content_type: str | None) -> bool:
-    """Whether the media type (parameters aside) is application/json."""
-    if content_type is None:
-        return False
-    return content_type.split(";", 1)[0].strip().lower() == JSON_CONTENT_TYPE
+    """Whether the media type (parameters aside) is application/json: where Knative checks data."""
+    return media_type(content_type) == JSON_CONTENT_TYPE
 
 
 def check_json_object(text: str) -> None:
@@ -231,8 +231,7 @@ class Schedule:
         if self.timezone is not None:
             check_timezone(self.timezone)
         if self.content_type is not None and (
-            not isinstance(self.content_type, str)
-            or not _MEDIA_TYPE.match(self.content_type.split(";", 1)[0].strip())
+            not isinstance(self.content_type, str) or not is_media_type(self.content_type)
         ):
             raise CronError(f"content_type={self.content_type!r} is not a media type")
         if self.data is not None and not isinstance(self.data, str | bytes):
@@ -274,7 +273,7 @@ def _schedule_of(
     """Turn the decorator's arguments into a Schedule: a dict is sent as a JSON object."""
     payload: str | bytes | None
     if isinstance(data, Mapping):
-        if content_type is not None and not content_type.split(";", 1)[0].strip().endswith("json"):
+        if content_type is not None and not is_json_media_type(content_type):
             raise CronError(
                 f"data= is a dict, which is sent as JSON, but content_type={content_type!r}"
             )
@@ -322,24 +321,15 @@ def schedule(
     target = registry if registry is not None else default_registry
 
     def register(func: F) -> F:
-        where = describe(func)
+        where = where_defined(func)
         label = f"@schedule({cron!r}) on {getattr(func, '__name__', func)!r} in {where}"
-        if (
-            not callable(func)
-            or inspect.isgeneratorfunction(func)
-            or inspect.isasyncgenfunction(func)
-        ):
-            raise RegistrationError(f"{label}: decorate a plain function (not a generator)")
+        check_function(func, label)
         try:
             when = _schedule_of(cron, timezone, data, content_type)
         except CronError as error:
             raise RegistrationError(f"{label}: {error}") from None
-        if timeout is not None and (
-            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
-        ):
-            raise RegistrationError(f"{label}: timeout must be a positive number of seconds")
-        if isinstance(emits, str) or not all(isinstance(t, str) and t for t in emits):
-            raise RegistrationError(f"{label}: emits must be a list of event types")
+        seconds = check_timeout(timeout, label)
+        emitted = check_emits(emits, label)
         check_idempotency(label, idempotent, idempotency_key)
         try:
             # The PingSource's source (/apis/v1/namespaces/<ns>/pingsources/<name>) is only
@@ -353,8 +343,8 @@ def schedule(
                 func=func,
                 service=service,
                 filter=ping_filter,
-                timeout=float(timeout) if timeout is not None else None,
-                emits=tuple(emits),
+                timeout=seconds,
+                emits=emitted,
                 schedule=when,
                 idempotent=idempotent,
                 idempotency_key=idempotency_key,

@@ -1,42 +1,34 @@
-"""Local schedules: `@schedule` functions fire under `kfn run` as their PingSource would fire them.
+"""Local schedules: `@schedule` functions fire under `kfn run` as their PingSource would.
 
-On Knative a PingSource posts a `dev.knative.sources.ping` event to the function's
-endpoint on the cron schedule (CONTRACT.md 3c "PingSource"). Under `kfn run` (not
-on Knative, and not with `--no-schedules`) one timer per scheduled function does the
-same: at each cron time, in the schedule's time zone (UTC when none is given, as
-the PingSource adapter runs in the cluster), it delivers an event shaped like the
-PingSource's (type, source `/apis/v1/namespaces/<ns>/pingsources/<name>`, the
-decorator's data and content type) through the dispatcher, exactly as
-`/events/<function>` would. A PingSource ignores replies, so a reply is logged and
-dropped here too.
-
-Cron times come from croniter, which the `deploy` and `dev` extras install; it is
-imported only when the app has schedules. Without it the app serves normally and
-logs once that its schedules will not fire (run them with `kfn invoke` or the test
-kit's `fire`).
+One timer per scheduled function delivers, at each cron time in the schedule's
+time zone (UTC by default, as in the cluster), an event shaped like the
+PingSource's through the router, as `/events/<function>` would. A PingSource
+ignores replies, so a reply is logged and dropped. Cron times come from croniter
+(the deploy and dev extras), imported only when the app has schedules; without it
+the schedules do not fire and a log line says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn import logs
-from kfn.codec.data import FORMAT
-from kfn.codec.event import trusted_event
-from kfn.dispatch import Dispatcher, Target
+from kfn._errors import EventError
+from kfn.codec.data import STRICT_JSON_DATA
+from kfn.codec.event import new_event
+from kfn.dispatch import Target
 from kfn.lifecycle import Lifecycle
 from kfn.local_broker import Hop, log_hop, no_reply_route
-from kfn.problems import Problem
+from kfn.problems import status_of
 from kfn.registry import EventFunction
+from kfn.routing import Router
 from kfn.schedule import PING_EVENT_TYPE, Schedule
 
 NextFire = Callable[[Schedule, datetime], datetime]
@@ -68,10 +60,8 @@ def pingsource_identity(function: str, project_dir: Path | None = None) -> tuple
     They come from `[tool.kfn]` in pyproject.toml, as for the manifests; without a
     readable one, namespace `default` and the function's name as a DNS label.
     """
-    try:
-        from kfn.deploy import formats
-    except ImportError:  # pragma: no cover - the deploy package ships with the runtime
-        return "default", function.lower().replace("_", "-")
+    from kfn.deploy import formats
+
     try:
         from kfn.deploy.settings import load
 
@@ -88,21 +78,12 @@ def ping_event(
     schedule: Schedule = spec.schedule
     if source is None:
         source = pingsource_source(*pingsource_identity(spec.name))
-    attributes: dict[str, Any] = {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": source,
-        "type": PING_EVENT_TYPE,
-        "time": now or datetime.now(UTC),
-    }
-    data: Any = None
-    if schedule.data is not None:
-        raw = schedule.data.encode() if isinstance(schedule.data, str) else schedule.data
-        # What the function receives is what the codec makes of the PingSource's request.
-        data = FORMAT.read_data(raw, schedule.content_type)
-        if schedule.content_type is not None:
-            attributes["datacontenttype"] = schedule.content_type
-    return trusted_event(attributes, data)
+    if schedule.data is None:
+        return new_event(PING_EVENT_TYPE, source, time=now)
+    raw = schedule.data.encode() if isinstance(schedule.data, str) else schedule.data
+    # What the function receives is what the codec makes of the PingSource's request.
+    data = STRICT_JSON_DATA.read_data(raw, schedule.content_type)
+    return new_event(PING_EVENT_TYPE, source, data, content_type=schedule.content_type, time=now)
 
 
 class Scheduler:
@@ -110,13 +91,13 @@ class Scheduler:
 
     def __init__(
         self,
-        dispatcher: Dispatcher,
+        router: Router,
         lifecycle: Lifecycle,
         *,
         next_fire: NextFire = next_fire,
         project_dir: Path | None = None,
     ) -> None:
-        self.dispatcher = dispatcher
+        self.router = router
         self.lifecycle = lifecycle
         self._next_fire = next_fire
         self._project_dir = project_dir
@@ -126,7 +107,7 @@ class Scheduler:
 
     @property
     def targets(self) -> list[Target]:
-        return [t for t in self.dispatcher.targets.values() if t.spec.schedule is not None]
+        return [t for t in self.router.dispatcher.targets.values() if t.spec.schedule is not None]
 
     def start(self) -> None:
         """Start the timers; without croniter, say once that schedules will not fire."""
@@ -153,7 +134,9 @@ class Scheduler:
             logging.INFO,
             "schedules on",
             schedules={
-                t.name: _describe(t.spec.schedule) for t in targets if t.spec.schedule is not None
+                t.name: _schedule_text(t.spec.schedule)
+                for t in targets
+                if t.spec.schedule is not None
             },
         )
 
@@ -169,7 +152,7 @@ class Scheduler:
                     "schedule stopped: its next time cannot be computed",
                     error,
                     function=target.name,
-                    schedule=_describe(schedule),
+                    schedule=_schedule_text(schedule),
                 )
                 return
             delay = (fire_at - datetime.now(UTC)).total_seconds()
@@ -193,22 +176,18 @@ class Scheduler:
         status, detail, error = 202, None, None
         if self.lifecycle.draining:
             return 503
-        self.lifecycle.enter(event=True)
+        in_flight = self.lifecycle.in_flight
+        in_flight.enter(event=True)
         route = no_reply_route.set(origin)
         try:
-            if not target.spec.filter.matches(event.get_attributes()):
-                raise Problem(
-                    400, "filter-mismatch", "the ping event does not match the function's filters"
-                )
-            reply = await self.dispatcher.call(target, event)
-            if reply is not None:
+            if await self.router.route(event, target.name):
                 status = 200
                 detail = "reply dropped: a PingSource does not deliver replies; use emit()"
-        except Problem as problem:
-            status, detail, error = problem.status, problem.detail, problem.__cause__
+        except EventError as failure:
+            status, detail, error = status_of(failure), failure.detail, failure.__cause__
         finally:
             no_reply_route.reset(route)
-            self.lifecycle.leave(event=True)
+            in_flight.leave(event=True)
         log_hop(
             Hop(event.get_id(), event.get_type(), origin, target.name, status, None, detail), error
         )
@@ -223,5 +202,5 @@ class Scheduler:
             await asyncio.wait(timers)
 
 
-def _describe(schedule: Schedule) -> str:
+def _schedule_text(schedule: Schedule) -> str:
     return f"{schedule.cron} ({schedule.timezone or 'UTC'})"

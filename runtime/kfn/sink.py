@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kfn.config import ConfigError
+from kfn._errors import ConfigError
+from kfn._syntax import is_attribute_name
 
 DEFAULT_TOKEN_PATH = "/oidc/token"
 """Where a SinkBinding with OIDC mounts the token (sinkbinding_lifecycle.go, CONTRACT.md 3c)."""
@@ -102,7 +103,7 @@ def parse_overrides(raw: str) -> dict[str, str]:
     for name, value in extensions.items():
         # Knative's sdk-go lower-cases extension names when it sets them.
         lowered = str(name).lower()
-        if not lowered.isascii() or not lowered.isalnum():
+        if not is_attribute_name(lowered):
             raise ConfigError(
                 f"K_CE_OVERRIDES: extension {name!r} is not a valid name (letters and digits)"
             )

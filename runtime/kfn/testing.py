@@ -41,10 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -55,7 +52,7 @@ from kfn import emitter
 from kfn.app import App
 from kfn.codec import Mode as ContentMode
 from kfn.codec import carries_event, from_http, to_http
-from kfn.codec.event import trusted_event
+from kfn.codec.event import model_data, new_event
 from kfn.config import Settings
 from kfn.idempotency.guard import Duplicate
 from kfn.local_broker import Hop
@@ -66,6 +63,8 @@ try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - the dev extra installs it
     pytest_asyncio = None  # type: ignore[assignment]
+
+__all__ = ["Answer", "CapturedSink", "KfnClient", "Mode", "answer_of", "event"]
 
 Mode = Literal["binary", "structured"]
 SINK_URL = "http://sink.kfn.test/"
@@ -86,25 +85,20 @@ def event(
 
     A pydantic model as `data` is sent as its JSON.
     """
-    attributes: dict[str, Any] = {
-        "specversion": "1.0",
-        "id": id or str(uuid.uuid4()),
-        "source": source,
-        "type": type,
-        "time": datetime.now(UTC),
-        **extensions,
-    }
-    dump = getattr(data, "model_dump", None)
-    if callable(dump):
-        data = dump(mode="json")
-        content_type = content_type or "application/json"
-    if subject is not None:
-        attributes["subject"] = subject
-    if content_type is not None:
-        attributes["datacontenttype"] = content_type
-    elif data is not None and not isinstance(data, bytes | str):
-        attributes["datacontenttype"] = "application/json"
-    return trusted_event(attributes, data)
+    dumped = model_data(data)
+    if dumped is not None:
+        data = dumped
+    if content_type is None and data is not None and not isinstance(data, bytes | str):
+        content_type = "application/json"
+    return new_event(
+        type,
+        source,
+        data,
+        content_type=content_type,
+        subject=subject,
+        id=id,
+        extensions=extensions,
+    )
 
 
 @dataclasses.dataclass
@@ -276,12 +270,7 @@ if pytest_asyncio is not None:
         """The app with your functions, started before the test and shut down after it."""
         # A test that brings its own registry has declared its functions already.
         app = App(kfn_settings, kfn_registry, load=kfn_registry is default_registry)
-        # The app hooks SIGTERM for graceful draining; a test process keeps its own handler.
-        previous = signal.getsignal(signal.SIGTERM)
-        try:
-            await app.startup()
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+        await app.startup()
         try:
             yield app
         finally:

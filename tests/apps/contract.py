@@ -85,7 +85,7 @@ async def too_slow(event: CloudEvent) -> None:
 
 @cloudevent(type="test.sleep")
 async def sleeper(event: CloudEvent) -> None:
-    await asyncio.sleep(float(event.get_data() or 1))
+    await asyncio.sleep(float(str(event.get_data() or 1)))
 
 
 @cloudevent(filters=[prefix(type="test.multi."), any_of(exact(subject="a"), exact(subject="b"))])

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kfn.cesql import EvaluationResult, compile_expression
-from kfn.cesql._functions import Function, FunctionTable
-from kfn.cesql._like import compile_like, match_bytes
-from kfn.cesql._values import CesqlType
+from kfn._cesql import EvaluationResult, compile_expression
+from kfn._cesql._functions import Function, FunctionTable
+from kfn._cesql._like import compile_like, match_bytes
+from kfn._cesql._values import CesqlType
 
 EVENT = {"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}
 

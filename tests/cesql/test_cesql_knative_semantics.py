@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kfn.cesql import CesqlSyntaxError, EvaluationResult, compile_expression
+from kfn._cesql import CesqlSyntaxError, EvaluationResult, compile_expression
 
 EVENT = {"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}
 

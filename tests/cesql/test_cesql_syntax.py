@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kfn.cesql import CesqlSyntaxError, ErrorKind, compile_expression
+from kfn._cesql import CesqlSyntaxError, ErrorKind, compile_expression
 
 
 def value_of(source: str, **attributes: object) -> object:

@@ -1,4 +1,4 @@
-"""The CloudEvents SQL TCK, every case of every file, run against kfn.cesql.
+"""The CloudEvents SQL TCK, every case of every file, run against kfn._cesql.
 
 The TCK lives beside the repository (``<repo>/../shared/cloudevents/cesql/tck``), as it
 does in CI; if it is missing this module fails instead of quietly testing nothing.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kfn.cesql import CesqlSyntaxError, compile_expression
+from kfn._cesql import CesqlSyntaxError, compile_expression
 
 TCK = Path(__file__).resolve().parents[3] / "shared" / "cloudevents" / "cesql" / "tck"
 

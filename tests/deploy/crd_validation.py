@@ -71,7 +71,8 @@ def _format_checker() -> jsonschema.FormatChecker:
         def check(value: object) -> bool:
             if not isinstance(value, int) or isinstance(value, bool):
                 return True  # the type check reports non-integers
-            return -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+            limit = 1 << (bits - 1)
+            return -limit <= value < limit
 
         return check
 
@@ -97,7 +98,7 @@ class CrdValidator:
 
     @staticmethod
     def _root(schema: dict[str, Any]) -> dict[str, Any]:
-        root = strict(copy.deepcopy(schema))
+        root: dict[str, Any] = strict(copy.deepcopy(schema))
         properties = dict(root.get("properties", {}))
         properties["apiVersion"] = {"type": "string"}
         properties["kind"] = {"type": "string"}

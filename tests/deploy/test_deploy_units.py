@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from kfn.app import select_unit
-from kfn.config import ConfigError
+from kfn import ConfigError, RegistrationError
+from kfn._units import select_unit
 from kfn.config import Settings as HostSettings
 from kfn.deploy.errors import DeployError
 from kfn.deploy.units import plan
-from kfn.registry import RegistrationError, Registry
+from kfn.registry import Registry
 from kfn.schedule import schedule
 from tests.deploy.conftest import kitchen_sink, make_settings
 
@@ -62,13 +62,12 @@ def test_functions_are_grouped_by_service_main_first() -> None:
 
 @pytest.mark.parametrize("unit", ["shop", "billing"])
 def test_the_host_keeps_exactly_the_functions_of_its_unit(unit: str) -> None:
-    """kfn.app.select_unit (the host's hook) agrees with the generator's grouping."""
+    """select_unit (the host's rule) agrees with the generator's grouping."""
     app = _app()
     planned = {
         u.name: sorted(f.name for f in u.functions) for u in plan(app, make_settings(name="shop"))
     }
-    select_unit(app, unit)
-    assert sorted(app.functions) == planned[unit]
+    assert sorted(select_unit(app, unit).functions) == planned[unit]
 
 
 def test_the_kitchen_sink_units_agree_with_the_host_too() -> None:
@@ -76,8 +75,8 @@ def test_the_kitchen_sink_units_agree_with_the_host_too() -> None:
     settings = make_settings(**table)
     for unit in plan(app, settings):
         fresh, _ = kitchen_sink()
-        select_unit(fresh, unit.name)
-        assert sorted(fresh.functions) == sorted(f.name for f in unit.functions)
+        selected = select_unit(fresh, unit.name)
+        assert sorted(selected.functions) == sorted(f.name for f in unit.functions)
 
 
 def test_a_unit_with_no_functions_stops_the_host() -> None:

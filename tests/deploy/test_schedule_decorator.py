@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from kfn.registry import EventFunction, RegistrationError, Registry
+from kfn import RegistrationError
+from kfn.registry import EventFunction, Registry
 from kfn.schedule import (
     PING_EVENT_TYPE,
     CronError,

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from kfn import CloudEvent, EmitError, emit, emitter
+from kfn import CloudEvent, ConfigError, EmitError, emit, emitter
+from kfn._errors import NoSinkError
 from kfn.codec.event import trusted_event
-from kfn.config import ConfigError
-from kfn.emitter import Emitter, NoSinkError
+from kfn.emitter import Emitter
 from kfn.sink import SinkConfig, parse_overrides
 from tests.events.conftest import Answer, SinkServer
 

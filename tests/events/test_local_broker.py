@@ -9,9 +9,10 @@ import pytest
 
 from kfn import CloudEvent, Registry, emit
 from kfn.app import App
+from kfn.broker_ingress import DEFAULT_TTL
 from kfn.config import Settings
 from kfn.filters import prefix
-from kfn.local_broker import DEFAULT_TTL, Hop
+from kfn.local_broker import Hop
 from kfn.schedule import schedule
 from kfn.scheduler import Scheduler
 from kfn.testing import KfnClient, event
@@ -67,12 +68,16 @@ async def repeat(event: CloudEvent) -> None:
 
 @registry.cloudevent(type="copy.check")
 async def mutate(event: CloudEvent) -> None:
-    event.get_data()["touched"] = True
+    data = event.get_data()
+    assert isinstance(data, dict)
+    data["touched"] = True
 
 
 @registry.cloudevent(type="copy.check")
 async def observe(event: CloudEvent) -> None:
-    CALLS.append(("observe", dict(event.get_data())))
+    data = event.get_data()
+    assert isinstance(data, dict)
+    CALLS.append(("observe", dict(data)))
 
 
 @schedule("0 * * * *", registry=registry)
@@ -200,7 +205,8 @@ async def test_while_draining_the_broker_refuses_events(kfn_app: App) -> None:
 
 async def test_a_ping_reply_goes_nowhere_as_with_a_pingsource(kfn_app: App) -> None:
     assert kfn_app.dispatcher is not None and kfn_app.local_broker is not None
-    scheduler = Scheduler(kfn_app.dispatcher, kfn_app.lifecycle)
+    assert kfn_app.router is not None
+    scheduler = Scheduler(kfn_app.router, kfn_app.lifecycle)
     assert await scheduler.fire(kfn_app.dispatcher.targets["tick"]) == 200
     await kfn_app.local_broker.settle()
     assert called("tick") and not called("follow")
@@ -212,7 +218,9 @@ async def test_without_the_local_broker_replies_only_go_back(kfn_client: KfnClie
     answer = await kfn_client.send(event("flow.start"), to="start")
     assert answer.status_code == 200
     assert kfn_client.app.local_broker is None
-    assert kfn_client.app.dispatcher is not None and kfn_client.app.dispatcher.tap is None
+    assert (
+        kfn_client.app.dispatcher is not None and kfn_client.app.dispatcher.reply_observer is None
+    )
     assert not called("follow")
 
 

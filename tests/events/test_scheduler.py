@@ -20,6 +20,7 @@ from kfn.dispatch import Dispatcher
 from kfn.lifecycle import Lifecycle
 from kfn.metrics import Metrics
 from kfn.registry import EventFunction
+from kfn.routing import Router
 from kfn.schedule import Schedule, schedule
 from kfn.scheduler import Scheduler, next_fire, ping_event, pingsource_identity
 from tests.conftest import REPO
@@ -134,7 +135,7 @@ async def test_timers_fire_the_function_until_stopped(kfn_log: list[logging.LogR
         return max(after, datetime.now(UTC)) + timedelta(seconds=0.05)
 
     dispatcher = Dispatcher(registry, Settings(), Metrics())
-    scheduler = Scheduler(dispatcher, Lifecycle(1.0), next_fire=soon, project_dir=REPO)
+    scheduler = Scheduler(Router(dispatcher), Lifecycle(), next_fire=soon, project_dir=REPO)
     scheduler.start()
     await asyncio.sleep(0.4)
     await scheduler.stop()
@@ -153,7 +154,7 @@ async def test_without_croniter_the_app_serves_and_says_schedules_will_not_fire(
     monkeypatch.setitem(sys.modules, "croniter", None)
     registry = Registry()
     scheduled(registry)
-    scheduler = Scheduler(Dispatcher(registry, Settings(), Metrics()), Lifecycle(1.0))
+    scheduler = Scheduler(Router(Dispatcher(registry, Settings(), Metrics())), Lifecycle())
     scheduler.start()
     (warning,) = [r for r in kfn_log if r.levelno == logging.WARNING]
     assert "croniter is not installed" in warning.getMessage()
@@ -223,7 +224,7 @@ async def test_a_schedule_whose_next_time_fails_is_stopped_with_an_error(
         raise ValueError("no such day")
 
     dispatcher = Dispatcher(registry, Settings(), Metrics())
-    scheduler = Scheduler(dispatcher, Lifecycle(1.0), next_fire=broken, project_dir=REPO)
+    scheduler = Scheduler(Router(dispatcher), Lifecycle(), next_fire=broken, project_dir=REPO)
     scheduler.start()
     await asyncio.sleep(0.05)
     (error,) = [r for r in kfn_log if r.levelno == logging.ERROR]

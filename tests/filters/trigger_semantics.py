@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kfn.cesql import compile_expression
+from kfn._cesql import compile_expression
 
 PASS, FAIL, NO_FILTER = "pass", "fail", "no_filter"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ def post(server: Server, path: str = "/", **kwargs: object) -> httpx.Response:
 def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["type"].endswith(":" + kind)
     assert "Traceback" not in response.text

@@ -163,7 +163,7 @@ def test_a_ce_header_does_not_override_the_structured_body(mirror_server: Server
     [
         (structured_body("t", data=1, data_base64="AA=="), "data-and-data-base64"),
         (structured_body("t", BadExt=1), "invalid-attribute-name"),
-        (structured_body("t", **{"bad-ext": 1}), "invalid-attribute-name"),
+        (structured_body("t", **{"bad-ext": 1}), "invalid-attribute-name"),  # type: ignore[arg-type]
         (b"{not json", "invalid-json"),
         (b"[1, 2]", "not-an-object"),
         (b'"a string"', "not-an-object"),

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from kfn._errors import HopLimitReached
 from kfn.broker_ingress import (
     DEFAULT_TTL,
     filtered_attributes,
@@ -14,7 +15,7 @@ from kfn.broker_ingress import (
     received,
 )
 from kfn.codec.event import trusted_event
-from kfn.problems import Problem
+from kfn.problems import status_of
 
 ARRIVED = "2026-01-02T03:04:05.123456Z"
 SENT = {"specversion": "1.0", "id": "1", "source": "/s", "type": "t"}
@@ -81,8 +82,8 @@ def test_the_ingress_counts_the_ttl_down_without_a_ceiling(carried: int | None, 
 
 
 def test_an_event_with_a_spent_ttl_is_refused_with_400() -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(HopLimitReached) as caught:
         received(trusted_event({**SENT, "knativebrokerttl": "1"}, None))
 
-    assert caught.value.status == 400
+    assert status_of(caught.value) == 400
     assert caught.value.kind == "hop-limit"

@@ -8,10 +8,12 @@ import pytest
 from pydantic import BaseModel
 
 from kfn import CloudEvent, Registry
+from kfn._errors import DecodingError
 from kfn.codec import Mode, binary, detect_mode, structured
 from kfn.codec.attributes import parse_time
+from kfn.codec.event import trusted_event
 from kfn.codec.headers import decode_value, encode_value
-from kfn.problems import Problem
+from kfn.problems import status_of
 from kfn.replies import build_reply
 
 
@@ -21,9 +23,9 @@ def test_the_spec_example_is_percent_encoded() -> None:
 
 
 def test_a_raw_non_ascii_header_byte_is_rejected() -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DecodingError) as caught:
         decode_value("x", "é".encode())
-    assert caught.value.status == 400
+    assert status_of(caught.value) == 400
 
 
 def test_quoted_strings_unescape_backslashes() -> None:
@@ -56,7 +58,8 @@ def test_a_json_string_reply_goes_out_quoted_in_binary_mode() -> None:
 
 
 def test_a_list_reply_is_json_not_python_repr() -> None:
-    event = CloudEvent({"type": "t", "source": "/s", "datacontenttype": "application/json"}, [1, 2])
+    attributes = {"type": "t", "source": "/s", "datacontenttype": "application/json"}
+    event = CloudEvent(attributes, [1, 2])  # type: ignore[arg-type]  # JSON data may be a list
     assert binary.encode(event)[1] == b"[1,2]"
 
 
@@ -86,3 +89,22 @@ def test_no_reply_for_none() -> None:
     reg.cloudevent(type="q", name="q")(lambda e: None)
     request = CloudEvent({"type": "q", "source": "/s"})
     assert build_reply(None, request, reg.event_functions[0], "/d") is None
+
+
+def test_the_trusted_fast_path_builds_what_the_sdk_constructor_builds() -> None:
+    attributes = {
+        "specversion": "1.0",
+        "id": "42",
+        "source": "/tests",
+        "type": "com.example.checked",
+        "time": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "subject": "eu-1",
+        "datacontenttype": "application/json",
+        "region": "eu",
+    }
+    fast = trusted_event(dict(attributes), {"total": 3})
+    public = CloudEvent(dict(attributes), {"total": 3})
+    assert type(fast) is type(public)
+    assert fast.get_attributes() == public.get_attributes()
+    assert fast.get_data() == public.get_data()
+    assert vars(fast) == vars(public)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
-from kfn.config import ConfigError, Settings
+from kfn import ConfigError
+from kfn.config import Settings
+from kfn.deploy.formats import parse_seconds
 
 
 def test_defaults() -> None:
@@ -49,3 +53,10 @@ def test_values_are_parsed() -> None:
 def test_an_invalid_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{name}="):
         Settings.from_env({name: value})
+
+
+def test_durations_read_as_in_tool_kfn() -> None:
+    for text in ("1m30s", "90", "1.5m", "90000ms"):
+        settings = Settings.from_env({"KFN_TIMEOUT": text})
+        assert settings.function_timeout == 90
+        assert parse_seconds(text) == Fraction(90)

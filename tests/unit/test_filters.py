@@ -149,7 +149,7 @@ def test_cesql_filters_match_and_render_unchanged() -> None:
         (lambda: prefix(Type="x"), "not a valid attribute name"),
         (lambda: suffix(**{"my-ext": "x"}), "not a valid attribute name"),
         (lambda: exact(), "at least one"),
-        (lambda: exact(n=5), "must be a string"),
+        (lambda: exact(n=5), "must be a string"),  # type: ignore[arg-type]
         (lambda: all_of("type=x"), "is not a filter"),  # type: ignore[arg-type]
     ],
 )

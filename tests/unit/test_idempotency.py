@@ -7,13 +7,14 @@ import sys
 
 import pytest
 
-from kfn import CloudEvent, RegistrationError, Registry, schedule
-from kfn.config import ConfigError, Settings
+from kfn import CloudEvent, ConfigError, RegistrationError, Registry, schedule
+from kfn._errors import FunctionFailed
+from kfn.config import Settings
 from kfn.dispatch import Dispatcher
 from kfn.idempotency import MemoryStore, open_store
 from kfn.idempotency.guard import key_of, lease_for
 from kfn.metrics import Metrics
-from kfn.problems import Problem
+from kfn.problems import status_of
 from kfn.testing import event
 
 
@@ -98,9 +99,9 @@ def test_keys_are_scoped_by_function_and_a_failing_key_function_is_a_500() -> No
     first, other, keyed = (dispatcher.targets[n] for n in ("first", "other", "keyed"))
     assert key_of(first, sent) != key_of(other, sent)
     assert key_of(first, sent).startswith("kfn:idempotency:first:")
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(FunctionFailed) as caught:
         key_of(keyed, sent)
-    assert caught.value.status == 500 and caught.value.kind == "idempotency-key-error"
+    assert status_of(caught.value) == 500 and caught.value.kind == "idempotency-key-error"
 
 
 def test_without_idempotent_functions_nothing_of_idempotency_is_imported() -> None:

@@ -10,14 +10,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from kfn._errors import CommandError
 from kfn.cli import deploy, invoke, run
 from kfn.cli import list as list_command
 
 SUBCOMMANDS = (run, invoke, deploy, list_command)
 
-
-class CommandError(Exception):
-    """A user-facing failure: printed as `kfn: <message>`, exit code 2."""
+__all__ = ["CommandError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kfn._errors import CommandError
+
 if TYPE_CHECKING:
     from kfn.deploy.generate import Generation
     from kfn.deploy.settings import Settings
@@ -144,7 +146,6 @@ def handle_manifests(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
-    from kfn.cli import CommandError
     from kfn.deploy import dockerfile, generate
     from kfn.deploy import settings as settings_module
     from kfn.deploy.errors import DeployError
@@ -197,7 +198,6 @@ def handle_build(args: argparse.Namespace) -> int:
 
 def find_engine(wanted: str | None) -> str:
     """The first container engine that is installed and whose engine answers."""
-    from kfn.cli import CommandError
 
     candidates = (wanted,) if wanted else ENGINES
     installed = [name for name in candidates if shutil.which(name)]
@@ -230,7 +230,6 @@ def find_engine(wanted: str | None) -> str:
 
 
 def handle_deploy(args: argparse.Namespace) -> int:
-    from kfn.cli import CommandError
     from kfn.deploy import render
 
     settings, generation = _generate(args)
@@ -267,7 +266,6 @@ def handle_deploy(args: argparse.Namespace) -> int:
 
 def _check_cluster(base: list[str], generation: Generation) -> None:
     """Fail with a clear message when there is no cluster, or Knative is not installed."""
-    from kfn.cli import CommandError
 
     command = [*base, "api-resources", "-o", "name", f"--request-timeout={KUBECTL_TIMEOUT}"]
     try:
@@ -297,7 +295,6 @@ def _check_cluster(base: list[str], generation: Generation) -> None:
 
 
 def _generate(args: argparse.Namespace) -> tuple[Settings, Generation]:
-    from kfn.cli import CommandError
     from kfn.deploy import generate
     from kfn.deploy.errors import DeployError
 
@@ -317,7 +314,6 @@ def _generate(args: argparse.Namespace) -> tuple[Settings, Generation]:
 
 
 def _check_image(image: str) -> None:
-    from kfn.cli import CommandError
     from kfn.deploy import formats
 
     if not formats.is_image_reference(image):
@@ -327,7 +323,6 @@ def _check_image(image: str) -> None:
 
 
 def _check_namespace(namespace: str) -> None:
-    from kfn.cli import CommandError
     from kfn.deploy import formats
 
     if not formats.is_dns1123_label(namespace):

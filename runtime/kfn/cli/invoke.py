@@ -11,9 +11,9 @@ import contextlib
 import json
 import os
 import sys
-import uuid
-from datetime import UTC, datetime
 from typing import Any
+
+from kfn._errors import CommandError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -63,7 +63,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _body(args: argparse.Namespace) -> bytes | None:
-    from kfn.cli import CommandError
 
     if args.file:
         try:
@@ -76,44 +75,43 @@ def _body(args: argparse.Namespace) -> bytes | None:
 
 def build_event(args: argparse.Namespace, body: bytes | None) -> Any:
     """The CloudEvent the flags describe, checked by the same rules the host applies."""
-    from kfn.cli import CommandError
+    from kfn._errors import DecodingError
     from kfn.codec.attributes import check_name
-    from kfn.codec.data import FORMAT
-    from kfn.codec.event import trusted_event
-    from kfn.problems import Problem
+    from kfn.codec.data import STRICT_JSON_DATA
+    from kfn.codec.event import new_event
 
-    attributes: dict[str, Any] = {
-        "specversion": "1.0",
-        "id": args.id or str(uuid.uuid4()),
-        "source": args.source,
-        "type": args.type,
-        "time": datetime.now(UTC),
-    }
-    if args.subject:
-        attributes["subject"] = args.subject
+    extensions: dict[str, Any] = {}
     for item in args.extension:
         name, sep, value = item.partition("=")
         try:
             check_name(name)
-        except Problem as problem:
+        except DecodingError as problem:
             raise CommandError(f"-e {item}: {problem.detail}") from None
         if not sep or not value:
             raise CommandError(f"-e {item}: write extensions as name=value")
-        attributes[name] = value
+        extensions[name] = value
     data: Any = None
+    content_type = None
     if body is not None:
-        attributes["datacontenttype"] = args.content_type
+        content_type = args.content_type
         try:
-            data = FORMAT.read_data(body, args.content_type)
-        except Problem as problem:
+            data = STRICT_JSON_DATA.read_data(body, content_type)
+        except DecodingError as problem:
             raise CommandError(f"--data/--file: {problem.detail}") from None
-    return trusted_event(attributes, data)
+    return new_event(
+        args.type,
+        args.source,
+        data,
+        content_type=content_type,
+        subject=args.subject,
+        id=args.id,
+        extensions=extensions,
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
     import httpx
 
-    from kfn.cli import CommandError
     from kfn.codec import Mode, to_http
 
     body = _body(args)
@@ -141,9 +139,9 @@ def handle(args: argparse.Namespace) -> int:
 
 def print_response(response: Any) -> None:
     """The status, then the reply event's attributes and data, or the body."""
+    from kfn._errors import DecodingError
     from kfn.codec import Mode, carries_event, detect_mode, from_http
     from kfn.codec.attributes import canonical_string
-    from kfn.problems import Problem
 
     print(f"{response.status_code} {response.reason_phrase}")
     content_type = response.headers.get("content-type", "")
@@ -151,7 +149,7 @@ def print_response(response: Any) -> None:
         try:
             mode = detect_mode(content_type.encode("latin-1"))
             events = from_http(response.headers.multi_items(), response.content)
-        except Problem as problem:
+        except DecodingError as problem:
             print(f"(the reply is not a valid CloudEvent: {problem.detail})")
             print(response.text)
             return

@@ -7,6 +7,8 @@ import json
 import os
 from typing import Any
 
+from kfn._errors import CommandError
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -24,9 +26,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from kfn.cli import CommandError
-    from kfn.config import ConfigError, Settings
-    from kfn.loader import LoadError, load_modules
+    from kfn._errors import ConfigError, LoadError
+    from kfn.config import Settings
+    from kfn.loader import load_modules
     from kfn.registry import default_registry
 
     if args.functions:

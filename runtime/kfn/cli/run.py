@@ -8,6 +8,8 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+from kfn._errors import CommandError
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -41,8 +43,8 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from kfn.cli import CommandError
-    from kfn.config import ConfigError, Settings
+    from kfn._errors import ConfigError
+    from kfn.config import Settings
 
     # The app reads its settings from the environment (also in --reload's worker).
     if args.functions:

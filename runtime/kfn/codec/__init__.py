@@ -11,8 +11,8 @@ from enum import Enum
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import UnsupportedMediaType
 from kfn.codec import binary, structured
-from kfn.codec.attributes import unsupported_media_type
 
 STRUCTURED_TYPE = b"application/cloudevents+json"
 BATCH_TYPE = b"application/cloudevents-batch+json"
@@ -31,17 +31,17 @@ def detect_mode(content_type: bytes | None) -> Mode:
     kind = content_type.split(b";", 1)[0].strip().lower()
     if kind.startswith(b"application/cloudevents-batch"):
         if kind != BATCH_TYPE:
-            raise unsupported_media_type(content_type.decode("latin-1"))
+            raise UnsupportedMediaType(content_type.decode("latin-1"))
         return Mode.BATCH
     if kind.startswith(b"application/cloudevents"):
         if kind != STRUCTURED_TYPE:
-            raise unsupported_media_type(content_type.decode("latin-1"))
+            raise UnsupportedMediaType(content_type.decode("latin-1"))
         return Mode.STRUCTURED
     return Mode.BINARY
 
 
 def decode(mode: Mode, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> list[CloudEvent]:
-    """The events of a request (one, or a batch); raises a Problem when invalid."""
+    """The events of a request (one, or a batch); raises DecodingError when invalid."""
     if mode is Mode.BINARY:
         return [binary.decode(headers, body)]
     if mode is Mode.STRUCTURED:

@@ -11,18 +11,17 @@ import re
 from datetime import datetime
 from typing import Any
 
-from kfn.problems import Problem, bad_event
+from kfn._errors import DecodingError
+from kfn._syntax import is_attribute_name, is_media_type
 
 SPECVERSION = "1.0"
 REQUIRED = ("id", "source", "type")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
-_NAME = re.compile(r"[a-z0-9]+")
 _BAD_STRING_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _URI_REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]+")
-_MEDIA_TYPE = re.compile(r"[\w!#$&^.+-]+/[\w!#$&^.+-]+\s*(;.*)?", re.ASCII)
 
 
 def canonical_string(value: Any) -> str:
@@ -41,21 +40,23 @@ def parse_time(value: str) -> datetime:
     """An RFC 3339 timestamp; anything else (no zone, a date only) is rejected."""
     match = _RFC3339.fullmatch(value)
     if not match:
-        raise bad_event("invalid-time", f"attribute 'time' is not an RFC 3339 timestamp: {value!r}")
+        raise DecodingError(
+            "invalid-time", f"attribute 'time' is not an RFC 3339 timestamp: {value!r}"
+        )
     date, clock, fraction, zone = match.groups()
     fraction = (fraction or "")[:7]  # Python keeps microseconds: '.' + 6 digits
     zone = "+00:00" if zone in ("Z", "z") else zone
     try:
         return datetime.fromisoformat(f"{date}T{clock}{fraction}{zone}")
     except ValueError:
-        raise bad_event(
+        raise DecodingError(
             "invalid-time", f"attribute 'time' is not a valid date: {value!r}"
         ) from None
 
 
 def check_name(name: str) -> None:
-    if not _NAME.fullmatch(name) or name == "data":
-        raise bad_event(
+    if not is_attribute_name(name) or name == "data":
+        raise DecodingError(
             "invalid-attribute-name",
             f"{name!r} is not a valid attribute name: lower-case letters a-z and digits "
             "0-9 only, and not 'data'",
@@ -64,7 +65,7 @@ def check_name(name: str) -> None:
 
 def _check_string(name: str, value: str) -> None:
     if _BAD_STRING_CHARS.search(value):
-        raise bad_event(
+        raise DecodingError(
             "invalid-attribute-value",
             f"attribute {name!r} holds a control character, a noncharacter or a lone surrogate",
         )
@@ -79,19 +80,19 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     specversion = attributes.get("specversion")
     if specversion != SPECVERSION:
         if specversion is None or specversion == "":
-            raise bad_event("missing-attribute", "required attribute 'specversion' is missing")
-        raise bad_event(
+            raise DecodingError("missing-attribute", "required attribute 'specversion' is missing")
+        raise DecodingError(
             "unsupported-specversion",
             f"specversion {specversion!r} is not supported; this host speaks CloudEvents 1.0",
         )
     for name in REQUIRED:
         value = attributes.get(name)
         if value is None:
-            raise bad_event("missing-attribute", f"required attribute {name!r} is missing")
+            raise DecodingError("missing-attribute", f"required attribute {name!r} is missing")
         if not isinstance(value, str):
-            raise bad_event("invalid-attribute-value", f"attribute {name!r} must be a string")
+            raise DecodingError("invalid-attribute-value", f"attribute {name!r} must be a string")
         if value == "":
-            raise bad_event("missing-attribute", f"required attribute {name!r} is empty")
+            raise DecodingError("missing-attribute", f"required attribute {name!r} is empty")
     for name, value in attributes.items():
         check_name(name)
         if isinstance(value, str):
@@ -100,45 +101,36 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             pass
         elif isinstance(value, int):
             if not INT32_MIN <= value <= INT32_MAX:
-                raise bad_event(
+                raise DecodingError(
                     "invalid-attribute-value",
                     f"attribute {name!r} is an Integer outside the 32-bit range",
                 )
         else:
-            raise bad_event(
+            raise DecodingError(
                 "invalid-attribute-value",
                 f"attribute {name!r} has type {type(value).__name__}; CloudEvents attributes "
                 "are strings, booleans or 32-bit integers",
             )
     if not _URI_REFERENCE.fullmatch(attributes["source"]):
-        raise bad_event("invalid-source", "attribute 'source' is not a URI-reference")
+        raise DecodingError("invalid-source", "attribute 'source' is not a URI-reference")
     if "time" in attributes:
         time = attributes["time"]
         if not isinstance(time, str):
-            raise bad_event("invalid-time", "attribute 'time' must be a string")
+            raise DecodingError("invalid-time", "attribute 'time' must be a string")
         attributes["time"] = parse_time(time)
     for name in ("subject", "datacontenttype", "dataschema"):
         value = attributes.get(name)
         if value is None:
             continue
         if not isinstance(value, str) or value == "":
-            raise bad_event(
+            raise DecodingError(
                 "invalid-attribute-value", f"attribute {name!r} must be a non-empty string"
             )
     if "dataschema" in attributes and not _ABSOLUTE_URI.fullmatch(attributes["dataschema"]):
-        raise bad_event("invalid-dataschema", "attribute 'dataschema' must be an absolute URI")
-    if "datacontenttype" in attributes and not _MEDIA_TYPE.fullmatch(attributes["datacontenttype"]):
-        raise bad_event(
+        raise DecodingError("invalid-dataschema", "attribute 'dataschema' must be an absolute URI")
+    if "datacontenttype" in attributes and not is_media_type(attributes["datacontenttype"]):
+        raise DecodingError(
             "invalid-datacontenttype",
             f"datacontenttype {attributes['datacontenttype']!r} is not a media type (RFC 2046)",
         )
     return attributes
-
-
-def unsupported_media_type(content_type: str) -> Problem:
-    return Problem(
-        415,
-        "unsupported-media-type",
-        f"content type {content_type!r} is not supported; send binary mode, "
-        "application/cloudevents+json or application/cloudevents-batch+json",
-    )

@@ -7,15 +7,15 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import DecodingError
 from kfn.codec.attributes import canonical_string, check_attributes
-from kfn.codec.data import FORMAT
+from kfn.codec.data import STRICT_JSON_DATA
 from kfn.codec.event import trusted_event
 from kfn.codec.headers import decode_value, encode_value
-from kfn.problems import bad_event
 
 
 def decode(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> CloudEvent:
-    """A binary-mode request as an event; a broken rule raises a 400 Problem."""
+    """A binary-mode request as an event; a broken rule raises DecodingError."""
     attributes: dict[str, Any] = {}
     content_type: str | None = None
     for raw_name, raw_value in headers:
@@ -23,9 +23,9 @@ def decode(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> CloudEvent:
         if name.startswith(b"ce-"):
             attribute = name[3:].decode("latin-1")
             if attribute in attributes:
-                raise bad_event("duplicate-attribute", f"header ce-{attribute} appears twice")
+                raise DecodingError("duplicate-attribute", f"header ce-{attribute} appears twice")
             if attribute == "datacontenttype":
-                raise bad_event(
+                raise DecodingError(
                     "datacontenttype-header",
                     "binary mode must not carry ce-datacontenttype; use Content-Type",
                 )
@@ -36,7 +36,7 @@ def decode(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> CloudEvent:
         missing = [
             f"ce-{n}" for n in ("specversion", "id", "source", "type") if n not in attributes
         ]
-        raise bad_event(
+        raise DecodingError(
             "not-a-cloudevent",
             "not a CloudEvent: binary mode needs the headers "
             + ", ".join(missing)
@@ -45,7 +45,7 @@ def decode(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> CloudEvent:
     if content_type is not None:
         attributes["datacontenttype"] = content_type
     check_attributes(attributes)
-    return trusted_event(attributes, FORMAT.read_data(body, content_type))
+    return trusted_event(attributes, STRICT_JSON_DATA.read_data(body, content_type))
 
 
 def encode(event: CloudEvent) -> tuple[list[tuple[bytes, bytes]], bytes]:
@@ -65,4 +65,4 @@ def encode(event: CloudEvent) -> tuple[list[tuple[bytes, bytes]], bytes]:
         # JSON is implied; binary mode says so explicitly (JSON format 3.1.2, HTTP-RULES D3).
         content_type = "application/json"
         headers.append((b"content-type", b"application/json"))
-    return headers, FORMAT.write_data(data, content_type)
+    return headers, STRICT_JSON_DATA.write_data(data, content_type)

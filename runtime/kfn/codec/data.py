@@ -4,7 +4,7 @@ These are the binary-mode data rules of the cloudevents SDK's JSON `Format`
 (`read_data`/`write_data`), made strict: the SDK's JSONFormat writes a list as
 Python repr and a JSON string unquoted, and reads invalid JSON as text. Rules:
 HTTP-RULES B3, D1-D4. It is not a subclass of the SDK's JSONFormat because that
-module imports dateutil, which would cost every cold start ~13 ms for nothing.
+module imports dateutil, which every cold start would pay for nothing.
 """
 
 from __future__ import annotations
@@ -12,22 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kfn.problems import bad_event
-
-
-def media_type(content_type: str | None) -> str:
-    """The bare, lower-cased media type of a Content-Type value."""
-    if not content_type:
-        return ""
-    return content_type.split(";", 1)[0].strip().lower()
+from kfn._errors import DecodingError
+from kfn._syntax import is_json_media_type, media_type
 
 
 def is_json(content_type: str | None) -> bool:
     """`*/json` and `*/*+json`; no content type at all means JSON too (D1)."""
-    if not content_type:
-        return True
-    kind = media_type(content_type)
-    return kind.endswith("/json") or kind.endswith("+json")
+    return not content_type or is_json_media_type(content_type)
 
 
 def _charset(content_type: str) -> str:
@@ -54,7 +45,7 @@ class StrictJSONFormat:
             try:
                 return json.loads(body)
             except ValueError:
-                raise bad_event(
+                raise DecodingError(
                     "invalid-data",
                     f"the body is not valid JSON, but its content type is {datacontenttype!r}",
                 ) from None
@@ -62,7 +53,7 @@ class StrictJSONFormat:
             try:
                 return body.decode(_charset(datacontenttype))
             except (LookupError, UnicodeDecodeError):
-                raise bad_event(
+                raise DecodingError(
                     "invalid-data",
                     f"the body cannot be decoded as {datacontenttype!r}",
                 ) from None
@@ -78,4 +69,4 @@ class StrictJSONFormat:
         return str(data).encode(_charset(datacontenttype or ""))
 
 
-FORMAT = StrictJSONFormat()
+STRICT_JSON_DATA = StrictJSONFormat()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote_to_bytes
 
-from kfn.problems import bad_event
+from kfn._errors import DecodingError
 
 # Printable ASCII stays as is, except space, '"' and '%' (HTTP binding 3.1.3.2).
 _SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in ' "%')
@@ -15,7 +15,7 @@ def decode_value(name: str, raw: bytes) -> str:
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise bad_event(
+        raise DecodingError(
             "invalid-header-encoding",
             f"header ce-{name} holds raw non-ASCII bytes; percent-encode them",
         ) from None
@@ -26,7 +26,7 @@ def decode_value(name: str, raw: bytes) -> str:
     try:
         return unquote_to_bytes(text).decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_event(
+        raise DecodingError(
             "invalid-header-encoding",
             f"header ce-{name} percent-decodes to invalid UTF-8",
         ) from None

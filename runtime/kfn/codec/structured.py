@@ -10,22 +10,22 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import DecodingError
 from kfn.codec.attributes import check_attributes
 from kfn.codec.event import trusted_event
-from kfn.problems import bad_event
 
 
 def _load(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise bad_event("invalid-json", "the body is not valid JSON") from None
+        raise DecodingError("invalid-json", "the body is not valid JSON") from None
 
 
 def from_object(document: Any) -> CloudEvent:
     """One JSON-format event (a parsed JSON object) as an event."""
     if not isinstance(document, dict):
-        raise bad_event(
+        raise DecodingError(
             "not-an-object",
             f"a JSON-format event must be a JSON object, not {type(document).__name__}",
         )
@@ -33,17 +33,19 @@ def from_object(document: Any) -> CloudEvent:
     data = document.pop("data", None)
     data_base64 = document.pop("data_base64", None)
     if has_data and data_base64 is not None:
-        raise bad_event("data-and-data-base64", "an event cannot carry both data and data_base64")
+        raise DecodingError(
+            "data-and-data-base64", "an event cannot carry both data and data_base64"
+        )
     # JSON null means "not set" for every attribute (JSON format 2.2).
     attributes = {name: value for name, value in document.items() if value is not None}
     check_attributes(attributes)
     if data_base64 is not None:
         if not isinstance(data_base64, str):
-            raise bad_event("invalid-data-base64", "data_base64 must be a base64 string")
+            raise DecodingError("invalid-data-base64", "data_base64 must be a base64 string")
         try:
             data = base64.b64decode(data_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise bad_event("invalid-data-base64", "data_base64 is not valid base64") from None
+            raise DecodingError("invalid-data-base64", "data_base64 is not valid base64") from None
     return trusted_event(attributes, data)
 
 
@@ -55,14 +57,15 @@ def decode_batch(body: bytes) -> list[CloudEvent]:
     """A JSON batch: every element must be a valid event, or the whole batch is rejected."""
     documents = _load(body)
     if not isinstance(documents, list):
-        raise bad_event("batch-not-an-array", "a batch must be a JSON array of events")
+        raise DecodingError("batch-not-an-array", "a batch must be a JSON array of events")
     events = []
     for index, document in enumerate(documents):
         try:
             events.append(from_object(document))
-        except Exception as error:
-            detail = getattr(error, "detail", str(error))
-            raise bad_event("invalid-batch-event", f"batch element {index}: {detail}") from None
+        except DecodingError as error:
+            raise DecodingError(
+                "invalid-batch-event", f"batch element {index}: {error.detail}"
+            ) from None
     return events
 
 

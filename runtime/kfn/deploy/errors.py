@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
+from kfn._errors import DeployError
 
-class DeployError(Exception):
-    """Settings, functions or generated resources that cannot be deployed; the message says why."""
+__all__ = ["DeployError"]

@@ -11,7 +11,16 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+from kfn._syntax import (
+    NANOS_PER_SECOND,
+    SERVICE_NAME,
+    DurationError,
+    is_service_name,
+    parse_duration,
+    parse_go_duration,
+)
+
+DNS1035_LABEL = SERVICE_NAME
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -22,7 +31,6 @@ QUANTITY = re.compile(
     r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 # An OCI image reference: [registry[:port]/]path[:tag][@digest] (distribution/reference).
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
@@ -33,17 +41,6 @@ _IMAGE = re.compile(
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
 
-_GO_UNIT_NANOS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "μs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-_GO_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
 _ISO_NUMBER = r"(\d+(?:[.,]\d+)?)"
 _ISO_DURATION = re.compile(
     rf"^([-+])?P(?:{_ISO_NUMBER}Y)?(?:{_ISO_NUMBER}M)?(?:{_ISO_NUMBER}W)?(?:{_ISO_NUMBER}D)?"
@@ -59,13 +56,11 @@ _ISO_SECONDS = (
     Fraction(60),
     Fraction(1),
 )
-NANOS_PER_SECOND = 1_000_000_000
-_INT64_MAX = 2**63 - 1
 
 
 def is_dns1035_label(name: str) -> bool:
     """Knative's rule for Service names: a-z, 0-9 and '-', starting with a letter, <= 63."""
-    return isinstance(name, str) and len(name) <= 63 and bool(DNS1035_LABEL.match(name))
+    return isinstance(name, str) and is_service_name(name)
 
 
 def is_dns1123_label(name: str) -> bool:
@@ -74,22 +69,6 @@ def is_dns1123_label(name: str) -> bool:
 
 def is_dns1123_subdomain(name: str) -> bool:
     return isinstance(name, str) and len(name) <= 253 and bool(_DNS1123_SUBDOMAIN.match(name))
-
-
-def is_label_value(value: str) -> bool:
-    return isinstance(value, str) and (
-        value == "" or (len(value) <= 63 and bool(_LABEL_NAME.match(value)))
-    )
-
-
-def is_qualified_name(key: str) -> bool:
-    """A label or annotation key: an optional DNS subdomain prefix and '/', then a name."""
-    if not isinstance(key, str):
-        return False
-    prefix, _, name = key.rpartition("/")
-    if prefix and not is_dns1123_subdomain(prefix):
-        return False
-    return len(name) <= 63 and bool(_LABEL_NAME.match(name))
 
 
 def is_quantity(value: str) -> bool:
@@ -116,40 +95,6 @@ def dns_name(*parts: str, limit: int = 63) -> str:
         digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
         name = f"{name[: limit - 9].rstrip('-')}-{digest}"
     return name
-
-
-class DurationError(ValueError):
-    """A duration string in the wrong syntax."""
-
-
-def parse_go_duration(text: str) -> int:
-    """Nanoseconds from a Go `time.ParseDuration` string ('90s', '1m30s', '1.5h', '500ms')."""
-    if not isinstance(text, str):
-        raise DurationError(f"{text!r} is not a string")
-    body = text
-    sign = 1
-    if body[:1] in ("+", "-"):
-        sign = -1 if body[0] == "-" else 1
-        body = body[1:]
-    if body == "0":
-        return 0
-    if body == "":
-        raise DurationError(f"{text!r} is not a duration (write e.g. '30s', '5m' or '1h30m')")
-    total = Fraction(0)
-    position = 0
-    while position < len(body):
-        match = _GO_PART.match(body, position)
-        if match is None or match.group(1) in ("", "."):
-            raise DurationError(
-                f"{text!r} is not a duration (write e.g. '30s', '5m' or '1h30m'; "
-                "units ns, us, ms, s, m, h)"
-            )
-        total += Fraction(match.group(1)) * _GO_UNIT_NANOS[match.group(2)]
-        position = match.end()
-    nanos = int(total)
-    if nanos > _INT64_MAX:
-        raise DurationError(f"{text!r} is too long")
-    return sign * nanos
 
 
 def format_go_duration(seconds: int) -> str:
@@ -190,8 +135,26 @@ def parse_seconds(value: object) -> Fraction:
         except (InvalidOperation, ValueError):
             raise DurationError(f"{value!r} is not a duration") from None
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
-            return Fraction(text)
-        return Fraction(parse_go_duration(text), NANOS_PER_SECOND)
+        return Fraction(parse_duration(value), NANOS_PER_SECOND)
     raise DurationError(f"{value!r} is not a duration")
+
+
+__all__ = [
+    "DNS1035_LABEL",
+    "DNS1123_LABEL",
+    "ENV_NAME",
+    "NANOS_PER_SECOND",
+    "QUANTITY",
+    "DurationError",
+    "dns_name",
+    "format_go_duration",
+    "format_iso8601_seconds",
+    "is_dns1035_label",
+    "is_dns1123_label",
+    "is_dns1123_subdomain",
+    "is_image_reference",
+    "is_quantity",
+    "parse_go_duration",
+    "parse_iso8601_duration",
+    "parse_seconds",
+]

@@ -46,7 +46,8 @@ class Generation:
 
 def load_project(project_dir: Path) -> tuple[Settings, Registry]:
     """Read the settings and import the function modules (their decorators fill the registry)."""
-    from kfn.loader import LoadError, load_modules
+    from kfn._errors import LoadError
+    from kfn.loader import load_modules
 
     settings = settings_module.load(project_dir)
     root = str(project_dir.resolve())

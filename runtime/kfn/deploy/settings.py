@@ -44,6 +44,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from kfn._syntax import is_module_name
 from kfn.deploy import formats
 from kfn.deploy.errors import DeployError
 
@@ -263,7 +264,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
             table,
             "functions",
             module,
-            bool(re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", module)),
+            is_module_name(module),
             "an importable module name such as 'functions' or 'app.handlers'",
         )
     output = table.text("output") or "deploy"
@@ -495,7 +496,8 @@ def _idempotency(table: _Table) -> tuple[EnvVar, ...]:
     variables = [EnvVar(IDEMPOTENCY_STORE_ENV, secret=secret, key=key)]
     ttl = table.get("ttl")
     if ttl is not None:
-        from kfn.config import ConfigError, parse_duration
+        from kfn._errors import ConfigError
+        from kfn.config import parse_duration
 
         try:
             if isinstance(ttl, bool) or not isinstance(ttl, str | int | float):

@@ -3,12 +3,11 @@
 By default the whole app is one Service, named by `[tool.kfn] name`. A function
 declared with `service="billing"` runs in a Service of that name instead; every
 Service runs the same image, and each loads only its own functions because its
-container gets `KFN_SERVICE_UNIT=<service>` (runtime/kfn/app.py, `select_unit`).
+container gets `KFN_SERVICE_UNIT=<service>` (kfn._units, `select_unit`).
 
-The host's rule is: keep the functions declared with `service=<unit>`; when no
-function declares `<unit>`, it is the main Service and keeps the functions
-declared without `service=`. That is why `service=` may not repeat the main
-Service's name: the host could not tell the two apart.
+Host and generator share the rule of kfn._units.functions_of_unit. That is why
+`service=` may not repeat the main Service's name: the host could not tell the
+two apart.
 """
 
 from __future__ import annotations
@@ -16,11 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kfn.config import ConfigError, parse_duration
+from kfn._errors import ConfigError
+from kfn._units import functions_of_unit
 from kfn.config import Settings as HostSettings
+from kfn.config import parse_duration
 from kfn.deploy.errors import DeployError
 from kfn.deploy.settings import Settings, UnitSettings
-from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, describe
+from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, where_defined
 
 DRAIN_SECONDS = 30
 """How long Knative's queue-proxy drains before the container gets SIGTERM (CONTRACT.md 3a)."""
@@ -127,15 +128,15 @@ def plan(registry: Registry, settings: Settings) -> list[Unit]:
             f"no functions found in {', '.join(settings.functions)}: decorate some with "
             "@http, @cloudevent or @schedule"
         )
-    groups: dict[str, list[FunctionSpec]] = {}
     for function in functions:
         if function.service == settings.name:
             raise DeployError(
-                f"function {function.name!r} in {describe(function.func)}: "
+                f"function {function.name!r} in {where_defined(function.func)}: "
                 f"service={function.service!r} is the app's main Service ([tool.kfn] name); "
                 "functions without service= already run there, so leave it out"
             )
-        groups.setdefault(function.service or settings.name, []).append(function)
+    declared = dict.fromkeys(function.service or settings.name for function in functions)
+    groups = {name: functions_of_unit(functions, name) for name in declared}
     unknown = sorted(set(settings.services) - set(groups))
     if unknown:
         raise DeployError(

@@ -7,7 +7,8 @@ replicas share the work. `guard.py` holds the state machine; the stores hold key
 
 from __future__ import annotations
 
-from kfn.config import ConfigError, Settings
+from kfn._errors import ConfigError
+from kfn.config import Settings
 from kfn.idempotency.guard import Duplicate, Idempotency
 from kfn.idempotency.memory_store import MemoryStore
 from kfn.idempotency.store import Held, Store, StoreUnavailable

@@ -26,9 +26,18 @@ from typing import TYPE_CHECKING
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn import logs
+from kfn._errors import (
+    Drop,
+    DuplicateInFlight,
+    EventDropped,
+    EventError,
+    FunctionFailed,
+    IdempotencyStoreUnavailable,
+    is_retried,
+)
 from kfn.idempotency import outcome
 from kfn.idempotency.store import Held, Store, StoreUnavailable
-from kfn.problems import Drop, Problem, is_retried
+from kfn.problems import status_of
 
 if TYPE_CHECKING:
     from kfn.dispatch import Target
@@ -70,9 +79,7 @@ class Idempotency:
         try:
             held = await self.store.claim(key, token, lease_for(target.timeout))
         except StoreUnavailable as error:
-            raise Problem(
-                503,
-                "idempotency-store-unavailable",
+            raise IdempotencyStoreUnavailable(
                 f"the idempotency store cannot be reached; function {name!r} runs only "
                 "once it can claim the event",
                 retry_after=STORE_RETRY_AFTER,
@@ -83,11 +90,11 @@ class Idempotency:
             return self._duplicate(name, event_id, held)
         try:
             reply = await call(target, event)
-        except Problem as problem:
-            if is_retried(problem.status):
+        except EventError as error:
+            if is_retried(status_of(error)):
                 await self._settle(self.store.release(key, token), name, event_id, "release")
             else:
-                recorded = outcome.encode_problem(problem)
+                recorded = outcome.encode_error(error)
                 await self._settle(
                     self.store.record(key, token, recorded, self.ttl), name, event_id, "record"
                 )
@@ -103,9 +110,7 @@ class Idempotency:
     def _duplicate(self, name: str, event_id: str, held: Held) -> CloudEvent | None:
         if held.outcome is None:
             self.duplicates.append(Duplicate(name, event_id, 409))
-            raise Problem(
-                409,
-                "duplicate-in-flight",
+            raise DuplicateInFlight(
                 f"function {name!r} is already handling event {event_id!r} (a duplicate "
                 "delivery); retry after the first one finished",
                 retry_after=max(1, math.ceil(held.remaining)),
@@ -114,8 +119,8 @@ class Idempotency:
             )
         try:
             reply = outcome.decode(held.outcome)
-        except Problem as problem:
-            self.duplicates.append(Duplicate(name, event_id, problem.status))
+        except EventError as error:
+            self.duplicates.append(Duplicate(name, event_id, status_of(error)))
             raise  # logged with the other failures, where the answer is sent
         status = 202 if reply is None else 200
         self.duplicates.append(Duplicate(name, event_id, status))
@@ -164,23 +169,21 @@ def key_of(target: Target, event: CloudEvent) -> str:
         try:
             raw = make_key(event)
         except Drop as drop:
-            raise Problem(
-                drop.status, "dropped", drop.reason, function=target.name, event_id=event.get_id()
+            raise EventDropped(
+                drop.reason, status=drop.status, function=target.name, event_id=event.get_id()
             ) from None
         except Exception as error:
-            raise Problem(
-                500,
-                "idempotency-key-error",
+            raise FunctionFailed(
                 f"the idempotency_key of function {target.name!r} raised {type(error).__name__}",
+                kind="idempotency-key-error",
                 function=target.name,
                 event_id=event.get_id(),
             ) from error
         if not isinstance(raw, str) or not raw:
-            raise Problem(
-                500,
-                "idempotency-key-error",
+            raise FunctionFailed(
                 f"the idempotency_key of function {target.name!r} returned "
                 f"{type(raw).__name__}, not a non-empty string",
+                kind="idempotency-key-error",
                 function=target.name,
                 event_id=event.get_id(),
             )

@@ -14,9 +14,10 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn._errors import EventDropped, EventError
 from kfn.codec.attributes import canonical_string, parse_time
 from kfn.codec.event import trusted_event
-from kfn.problems import Problem
+from kfn.problems import status_of
 
 NO_REPLY = b'{"status":202}'
 
@@ -38,19 +39,19 @@ def encode(reply: CloudEvent | None) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def encode_problem(problem: Problem) -> bytes:
+def encode_error(error: EventError) -> bytes:
     """A dropped event: its non-retried 4xx and problem, answered again to a duplicate."""
     document = {
-        "status": problem.status,
-        "kind": problem.kind,
-        "detail": problem.detail,
-        "extra": problem.extra,
+        "status": status_of(error),
+        "kind": error.kind,
+        "detail": error.detail,
+        "extra": error.context,
     }
     return json.dumps(document, default=str).encode()
 
 
 def decode(raw: bytes) -> CloudEvent | None:
-    """The recorded reply (None for a 202); raises the recorded Problem for a drop."""
+    """The recorded reply (None for a 202); raises EventDropped for a recorded drop."""
     document: dict[str, Any] = json.loads(raw)
     status = document["status"]
     if status == 202:
@@ -63,4 +64,6 @@ def decode(raw: bytes) -> CloudEvent | None:
         if "data_base64" in document:
             data = base64.b64decode(document["data_base64"])
         return trusted_event(attributes, data)
-    raise Problem(status, document["kind"], document["detail"], **document.get("extra", {}))
+    raise EventDropped(
+        document["detail"], status=status, kind=document["kind"], **document.get("extra", {})
+    )

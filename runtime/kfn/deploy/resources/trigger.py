@@ -14,7 +14,7 @@ from kfn.deploy.errors import DeployError
 from kfn.deploy.resources import common
 from kfn.deploy.settings import Delivery, Settings, SettingsError, parse_decorator_delivery
 from kfn.deploy.units import Unit
-from kfn.registry import EventFunction, describe
+from kfn.registry import EventFunction, where_defined
 
 
 def name(settings: Settings, function: EventFunction) -> str:
@@ -55,7 +55,9 @@ def delivery_of(function: EventFunction, settings: Settings) -> Delivery:
     """[tool.kfn.delivery], with every key the decorator's delivery= sets replaced."""
     if function.delivery is None:
         return settings.delivery
-    where = f"@cloudevent(delivery=...) on function {function.name!r} in {describe(function.func)}"
+    where = (
+        f"@cloudevent(delivery=...) on function {function.name!r} in {where_defined(function.func)}"
+    )
     try:
         override = parse_decorator_delivery(function.delivery, where)
     except SettingsError as error:

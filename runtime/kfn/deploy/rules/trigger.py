@@ -7,10 +7,10 @@ catches almost nothing here; these rules are the webhook's.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from kfn._syntax import TRIGGER_ATTRIBUTE_NAME
 from kfn.deploy import formats
 from kfn.deploy.rules._core import Report, items, join, mapping, rule
 from kfn.deploy.rules.common import check_destination, check_name
@@ -48,7 +48,7 @@ DEPENDENCY = rule("trigger.dependency-annotation", "knative.dev/dependency is a 
 INJECTION = rule("trigger.injection-annotation", "injection annotation only on broker default")
 
 _DIALECTS = ("all", "any", "not", "exact", "prefix", "suffix", "cesql")
-ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+ATTRIBUTE_NAME = TRIGGER_ATTRIBUTE_NAME
 
 
 def check(report: Report, manifest: Mapping[str, Any]) -> None:
@@ -122,7 +122,7 @@ def _check_filter(report: Report, item: Any, path: str) -> None:
 
 def _check_cesql(report: Report, expression: Any, path: str) -> None:
     # Checked with the host's own CESQL v1 compiler; Knative parses with sdk-go's sql/v2.
-    from kfn.cesql import CesqlSyntaxError, compile_expression
+    from kfn._cesql import CesqlSyntaxError, compile_expression
 
     if not isinstance(expression, str) or not expression.strip():
         report.add(CESQL, path, "the expression is empty")

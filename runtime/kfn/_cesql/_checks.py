@@ -8,10 +8,10 @@ a negative length panics. kfn refuses them when the decorator runs instead.
 
 from __future__ import annotations
 
-from kfn.cesql._compiler import result_type
-from kfn.cesql._functions import BUILTINS
-from kfn.cesql._nodes import Binary, Call, Literal, Node, children
-from kfn.cesql._values import CesqlType
+from kfn._cesql._compiler import result_type
+from kfn._cesql._functions import BUILTINS
+from kfn._cesql._nodes import Binary, Call, Literal, Node, children
+from kfn._cesql._values import CesqlType
 
 
 def filter_problem(tree: Node) -> tuple[str, int] | None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kfn.cesql._casting import parse_int32, to_bool, to_int, to_str
-from kfn.cesql._errors import CesqlError, ErrorKind
-from kfn.cesql._values import INT32_MAX, INT32_MIN, CesqlType, Value, from_bytes, to_bytes
+from kfn._cesql._casting import parse_int32, to_bool, to_int, to_str
+from kfn._cesql._errors import CesqlError, ErrorKind
+from kfn._cesql._values import INT32_MAX, INT32_MIN, CesqlType, Value, from_bytes, to_bytes
 
 Implementation = Callable[..., Value]
 """``(errors, *arguments) -> value``; arguments typed as the Function declares."""

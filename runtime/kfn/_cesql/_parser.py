@@ -10,9 +10,9 @@ logical operators group to the *right*, so ``FALSE AND FALSE OR TRUE`` is
 
 from __future__ import annotations
 
-from kfn.cesql._errors import CesqlSyntaxError
-from kfn.cesql._lexer import Token, TokenKind, tokenize
-from kfn.cesql._nodes import (
+from kfn._cesql._errors import CesqlSyntaxError
+from kfn._cesql._lexer import Token, TokenKind, tokenize
+from kfn._cesql._nodes import (
     Binary,
     Call,
     Exists,
@@ -26,7 +26,7 @@ from kfn.cesql._nodes import (
     Not,
     depth,
 )
-from kfn.cesql._values import INT32_MAX, INT32_MIN
+from kfn._cesql._values import INT32_MAX, INT32_MIN
 
 MAX_DEPTH = 100
 """Deepest tree accepted (Knative has no limit). Evaluation recurses once per level, so

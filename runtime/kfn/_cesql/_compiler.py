@@ -20,11 +20,11 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 
-from kfn.cesql._casting import IMPLICIT_CASTS, Cast, to_bool, to_int, to_str
-from kfn.cesql._errors import CesqlError, ErrorKind
-from kfn.cesql._functions import BUILTINS, Function, FunctionTable
-from kfn.cesql._like import compile_like
-from kfn.cesql._nodes import (
+from kfn._cesql._casting import IMPLICIT_CASTS, Cast, to_bool, to_int, to_str
+from kfn._cesql._errors import CesqlError, ErrorKind
+from kfn._cesql._functions import BUILTINS, Function, FunctionTable
+from kfn._cesql._like import compile_like
+from kfn._cesql._nodes import (
     Binary,
     Call,
     Exists,
@@ -38,7 +38,7 @@ from kfn.cesql._nodes import (
     Not,
     children,
 )
-from kfn.cesql._values import (
+from kfn._cesql._values import (
     INT32_MAX,
     INT32_MIN,
     CesqlType,

@@ -12,9 +12,9 @@ standard library only. Written from the specification (spec.md of cloudevents/sp
 cesql/) and checked against its TCK.
 """
 
-from kfn.cesql._errors import CesqlError, CesqlSyntaxError, ErrorKind
-from kfn.cesql._expression import EvaluationResult, Expression, compile_expression
-from kfn.cesql._values import Value
+from kfn._cesql._errors import CesqlError, CesqlSyntaxError, ErrorKind
+from kfn._cesql._expression import EvaluationResult, Expression, compile_expression
+from kfn._cesql._values import Value
 
 __all__ = [
     "CesqlError",

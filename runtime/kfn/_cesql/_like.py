@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kfn.cesql._values import to_bytes
+from kfn._cesql._values import to_bytes
 
 Matcher = Callable[[str], bool]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from kfn.cesql._values import Value
+from kfn._cesql._values import Value
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kfn.cesql._checks import filter_problem
-from kfn.cesql._compiler import compile_tree, result_type
-from kfn.cesql._errors import CesqlError
-from kfn.cesql._nodes import Node
-from kfn.cesql._parser import parse
-from kfn.cesql._values import CesqlType, Value
+from kfn._cesql._checks import filter_problem
+from kfn._cesql._compiler import compile_tree, result_type
+from kfn._cesql._errors import CesqlError
+from kfn._cesql._nodes import Node
+from kfn._cesql._parser import parse
+from kfn._cesql._values import CesqlType, Value
 
 
 @dataclass(frozen=True, slots=True)

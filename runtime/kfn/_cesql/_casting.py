@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable
 from typing import TypeAlias
 
-from kfn.cesql._errors import CesqlError, ErrorKind
-from kfn.cesql._values import INT32_MAX, INT32_MIN, CesqlType, Value
+from kfn._cesql._errors import CesqlError, ErrorKind
+from kfn._cesql._values import INT32_MAX, INT32_MIN, CesqlType, Value
 
 Cast: TypeAlias = Callable[[Value, list[CesqlError]], Value]
 

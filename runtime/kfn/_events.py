@@ -1,0 +1,114 @@
+"""The event endpoint: `POST /` and `POST /events/<function>`.
+
+Read the body, decode the events, route each, answer with the replies in the
+request's content mode. This is the edge where an EventError becomes a status
+and a problem+json body (kfn.problems) and one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kfn import broker_ingress, codec, logs
+from kfn._asgi import Receive, Scope, Send, respond, respond_problem
+from kfn._backpressure import Backpressure
+from kfn._body import ClientDisconnected, read_body
+from kfn._errors import EventError, FunctionFailed
+from kfn._inflight import InFlight
+from kfn.problems import Problem
+from kfn.routing import Router
+
+
+class EventEndpoint:
+    def __init__(
+        self,
+        router: Router,
+        backpressure: Backpressure,
+        in_flight: InFlight,
+        max_body_bytes: int,
+        *,
+        as_broker: bool = False,
+    ) -> None:
+        self.as_broker = as_broker
+        """Under `kfn run`, `POST /` stands for the Broker: events enter as its ingress takes them."""
+        self.router = router
+        self.backpressure = backpressure
+        self.in_flight = in_flight
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(
+        self, scope: Scope, receive: Receive, send: Send, function: str | None
+    ) -> None:
+        try:
+            self.backpressure.check(event=True)
+        except EventError as refusal:
+            await answer_error(send, refusal, function, None)
+            return
+        in_flight = self.in_flight
+        in_flight.enter(event=True)
+        event_id: str | None = None
+        try:
+            headers: list[tuple[bytes, bytes]] = scope["headers"]
+            content_type = None
+            content_length = None
+            for key, value in headers:
+                if key == b"content-type":
+                    content_type = value
+                elif key == b"content-length":
+                    content_length = value
+            mode = codec.detect_mode(content_type)
+            body = await read_body(receive, self.max_body_bytes, content_length)
+            events = codec.decode(mode, headers, body)
+            replies = []
+            for event in events:
+                event_id = event.get_id()
+                if self.as_broker and function is None:
+                    event = broker_ingress.received(event)
+                replies.extend(await self.router.route(event, function))
+            if not replies:
+                await respond(send, 202, [], b"")
+                return
+            if mode is not codec.Mode.BATCH and len(replies) > 1:
+                raise FunctionFailed(
+                    f"{len(replies)} functions replied to one event at /; only one reply "
+                    "fits a response. Deliver to /events/<function> (as the generated "
+                    "Triggers do) or let only one matching function reply",
+                    kind="ambiguous-reply",
+                    event_id=event_id,
+                )
+            reply_headers, reply_body = codec.encode(mode, replies)
+            await respond(send, 200, reply_headers, reply_body)
+        except EventError as error:
+            await answer_error(send, error, function, event_id)
+        except ClientDisconnected:
+            pass
+        except Exception as bug:  # a fault in the host itself: a 500 problem, never a traceback
+            logs.event(logging.ERROR, "internal error", bug, function=function, event_id=event_id)
+            await respond_problem(
+                send, Problem(500, "internal-error", "the host failed to handle the event")
+            )
+        finally:
+            in_flight.leave(event=True)
+
+
+async def answer_error(
+    send: Send, error: EventError, function: str | None, event_id: str | None
+) -> None:
+    """Log the error once and answer the sender with its problem."""
+    problem = Problem.of(error)
+    log_problem(problem, error.__cause__, function, event_id)
+    await respond_problem(send, problem)
+
+
+def log_problem(
+    problem: Problem, cause: BaseException | None, function: str | None, event_id: str | None
+) -> None:
+    level = logging.ERROR if problem.status >= 500 else logging.WARNING
+    fields: dict[str, Any] = {
+        "status": problem.status,
+        "problem": problem.kind,
+        "function": problem.extra.get("function", function),
+        "event_id": problem.extra.get("event_id", event_id),
+    }
+    logs.event(level, problem.detail, cause, **fields)

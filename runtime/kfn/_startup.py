@@ -1,0 +1,81 @@
+"""Startup wiring: the parts of a running host, built once from its settings and registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kfn import emitter
+from kfn._asgi import ASGIApp
+from kfn._backpressure import Backpressure
+from kfn._errors import ConfigError, StartupError
+from kfn._events import EventEndpoint
+from kfn.config import Settings
+from kfn.dispatch import Dispatcher
+from kfn.lifecycle import Lifecycle
+from kfn.metrics import Metrics
+from kfn.registry import Registry
+from kfn.routing import Router
+from kfn.sink import SinkConfig
+
+if TYPE_CHECKING:
+    from kfn.local_broker import LocalBroker
+    from kfn.scheduler import Scheduler
+
+
+@dataclass
+class Parts:
+    """What serves requests once the host started."""
+
+    dispatcher: Dispatcher
+    router: Router
+    events: EventEndpoint
+    backpressure: Backpressure
+    emitter: emitter.Emitter
+    http_app: ASGIApp | None = None
+    local_broker: LocalBroker | None = None
+    scheduler: Scheduler | None = None
+
+
+def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: Metrics) -> Parts:
+    """Build routes and the sink; raises RegistrationError or StartupError."""
+    dispatcher = Dispatcher(registry, settings, metrics, lifecycle.in_flight)
+    router = Router(dispatcher)
+    backpressure = Backpressure(lifecycle, lifecycle.in_flight, settings.max_in_flight)
+    http_app: ASGIApp | None = None
+    if registry.http_functions:
+        from kfn.http_routes import build_http_app
+
+        http_app = build_http_app(registry)
+    try:
+        sink = SinkConfig.from_env()
+    except ConfigError as error:
+        raise StartupError(f"invalid configuration: {error}") from None
+    local_broker: LocalBroker | None = None
+    if settings.local_broker and sink.url is None:
+        # Under `kfn run` with no K_SINK, emits and replies go to the local broker.
+        from kfn.local_broker import LocalBroker
+
+        local_broker = LocalBroker(router, lifecycle)
+        dispatcher.reply_observer = local_broker
+    scheduler: Scheduler | None = None
+    if settings.schedules:
+        from kfn.scheduler import Scheduler
+
+        scheduler = Scheduler(router, lifecycle)
+    return Parts(
+        dispatcher=dispatcher,
+        router=router,
+        events=EventEndpoint(
+            router,
+            backpressure,
+            lifecycle.in_flight,
+            settings.max_body_bytes,
+            as_broker=settings.local_broker,
+        ),
+        backpressure=backpressure,
+        emitter=emitter.Emitter.from_settings(settings, sink, local_broker),
+        http_app=http_app,
+        local_broker=local_broker,
+        scheduler=scheduler,
+    )

@@ -1,0 +1,46 @@
+"""Routing: which functions an event goes to, the one step every entry shares.
+
+`POST /` and `POST /events/<function>`, the local broker, the scheduler and the
+test kit all deliver through `Router.route`, so the same event meets the same
+functions and the same filter checks wherever it comes from.
+"""
+
+from __future__ import annotations
+
+from cloudevents.core.v1.event import CloudEvent
+
+from kfn._errors import FilterMismatch, NoMatchingFunction, UnknownFunction
+from kfn.dispatch import Dispatcher, Target
+
+
+class Router:
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def targets(self, event: CloudEvent, function: str | None = None) -> list[Target]:
+        """The functions `event` goes to: every match (`function` None) or that one function.
+
+        A named function must exist and its filters must match, as its Trigger's would.
+        """
+        if function is None:
+            targets = self.dispatcher.match(event)
+            if not targets:
+                raise NoMatchingFunction(
+                    f"no function's filters match this event (type {event.get_type()!r})"
+                )
+            return targets
+        target = self.dispatcher.targets.get(function)
+        if target is None:
+            raise UnknownFunction(
+                f"no CloudEvent function is named {function!r}", function=function
+            )
+        if not target.spec.filter.matches(event.get_attributes()):
+            raise FilterMismatch(
+                f"the event does not match the filters of function {function!r}; its "
+                "Trigger would not have delivered it"
+            )
+        return [target]
+
+    async def route(self, event: CloudEvent, function: str | None = None) -> list[CloudEvent]:
+        """Deliver `event` to its functions; their replies, or the deciding DeliveryError."""
+        return await self.dispatcher.deliver(event, self.targets(event, function))
