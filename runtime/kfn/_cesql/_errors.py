@@ -1,9 +1,9 @@
 """The errors CESQL reports: evaluation errors are values, syntax errors are raised.
 
-CESQL is total: evaluation always produces a value, and problems met on the way are
-*returned* beside it as an error list (spec 3.3). Only a malformed expression stops
-things, and it does so at compile time, when a function is declared, so that a typo
-never reaches the event path.
+CESQL is total: evaluation always produces a value, and the problem met on the way
+(Knative's evaluation stops at the first) is *returned* beside it in an error list.
+Only a malformed expression stops things, and it does so at compile time, when a
+function is declared, so that a typo never reaches the event path.
 """
 
 from __future__ import annotations
