@@ -33,6 +33,8 @@ def parse_int32(text: str) -> tuple[int, bool]:
 
     Out of range, the value is the nearest bound (as Go returns it) and not read.
     """
+    if len(text) < 10 and text.isascii() and text.isdigit():
+        return int(text), True
     if _INTEGER_TEXT.fullmatch(text) is None:
         return 0, False
     digits = text.lstrip("+-").lstrip("0") or "0"

@@ -29,16 +29,8 @@ def compile_like(pattern: str) -> Matcher:
 
     if "\\" in pattern:
         return go_match
-    plain = _plain_matcher(pattern)
-    if "%" not in pattern:
-        return plain
     # Go's matcher first tries a '%' of the pattern as the text's own '%' character,
-    # and may then miss a match: only a text holding '%' needs it.
-    return lambda value: go_match(value) if "%" in value else plain(value)
-
-
-def _plain_matcher(pattern: str) -> Matcher:
-    """Wildcard matching for a pattern without backslashes, on a text without '%'."""
+    # and may then miss a match: only a text holding '%' needs the port.
     if "_" not in pattern:
         # Without '_' bytes and characters agree: UTF-8 is self-synchronising.
         pieces = pattern.split("%")
@@ -47,18 +39,22 @@ def _plain_matcher(pattern: str) -> Matcher:
         if len(pieces) == 2:
             head, tail = pieces
             if not tail:
-                return lambda value: value.startswith(head)
+                return lambda value: value.startswith(head) if "%" not in value else go_match(value)
             if not head:
-                return lambda value: value.endswith(tail)
+                return lambda value: value.endswith(tail) if "%" not in value else go_match(value)
         if len(pieces) == 3 and not pieces[0] and not pieces[2]:
             middle = pieces[1]
-            return lambda value: middle in value
+            return lambda value: (middle in value) if "%" not in value else go_match(value)
     regex = b"".join(
         b".*" if char == "%" else b"." if char == "_" else re.escape(to_bytes(char))
         for char in pattern
     )
     fullmatch = re.compile(regex, re.DOTALL).fullmatch
-    return lambda value: fullmatch(to_bytes(value)) is not None
+    if "%" not in pattern:
+        return lambda value: fullmatch(to_bytes(value)) is not None
+    return lambda value: (
+        fullmatch(to_bytes(value)) is not None if "%" not in value else go_match(value)
+    )
 
 
 def match_bytes(text: bytes, pattern: bytes) -> bool:
