@@ -6,6 +6,7 @@
     ├── LoadError            the functions module cannot be imported
     ├── StartupError         the app cannot start
     ├── DeployError          settings or functions that cannot be deployed
+    ├── BuildError           the image cannot be built or run (engine, base image, wheels)
     ├── CommandError         a `kfn` command cannot do what it was asked
     ├── EmitError            an event did not reach the sink
     │   └── NoSinkError
@@ -62,6 +63,10 @@ class StartupError(KfnError):
 
 class DeployError(KfnError):
     """Settings, functions or generated resources that cannot be deployed; the message says why."""
+
+
+class BuildError(KfnError):
+    """The image could not be built or run; the message says why and what to install or fix."""
 
 
 class CommandError(KfnError):

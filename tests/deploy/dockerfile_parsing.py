@@ -1,12 +1,9 @@
-"""Read a Dockerfile and its ignore file the way a builder would, for the contract tests."""
+"""Read a Dockerfile the way a builder would: stages, their instructions, the CMD."""
 
 from __future__ import annotations
 
-import fnmatch
 import json
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass
@@ -54,29 +51,3 @@ def command(stage: Stage) -> list[str]:
         "CMD is not exec form"
     )
     return value
-
-
-def ignore_patterns(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def ignored(relative: str, patterns: list[str]) -> bool:
-    """Whether a context path is excluded (the subset of .dockerignore syntax the generator writes)."""
-    parts = relative.split("/")
-    for pattern in patterns:
-        if pattern.startswith("**/"):
-            if any(fnmatch.fnmatchcase(part, pattern[3:]) for part in parts):
-                return True
-        elif fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(parts[0], pattern):
-            return True
-    return False
-
-
-def copy_context(source: Path, target: Path, patterns: list[str]) -> None:
-    """The build context a builder would send: the project minus the ignored paths."""
-
-    def skip(directory: str, names: list[str]) -> set[str]:
-        base = Path(directory).relative_to(source)
-        return {n for n in names if ignored((base / n).as_posix(), patterns)}
-
-    shutil.copytree(source, target, ignore=skip)

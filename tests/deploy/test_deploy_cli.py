@@ -94,7 +94,6 @@ def test_manifests_writes_deploy_and_then_finds_it_up_to_date(project: Path) -> 
     names = sorted(p.name for p in (project / "deploy").iterdir())
     assert names == [
         "Dockerfile",
-        "Dockerfile.dockerignore",
         "eventtypes.yaml",
         "kustomization.yaml",
         "pingsources.yaml",
@@ -102,7 +101,7 @@ def test_manifests_writes_deploy_and_then_finds_it_up_to_date(project: Path) -> 
         "sinkbindings.yaml",
         "triggers.yaml",
     ]
-    assert "COPY handlers.py ./handlers.py" in (project / "deploy" / "Dockerfile").read_text()
+    assert "KFN_FUNCTIONS=handlers" in (project / "deploy" / "Dockerfile").read_text()
     again = kfn(project, "manifests")
     assert "is up to date" in again.stdout
     assert kfn(project, "manifests", "--check").returncode == 0
@@ -159,58 +158,6 @@ def test_a_broken_functions_module_is_reported(project: Path) -> None:
     result = kfn(project, "manifests")
     assert result.returncode == 2
     assert "nothing_here" in result.stderr and "Traceback" not in result.stderr
-
-
-# -- kfn build --------------------------------------------------------------------------------
-
-
-def test_build_without_an_engine_says_what_to_install(project: Path, bin_dir: Path) -> None:
-    result = kfn(project, "build", "--image", "registry.example.com/demo:1", path=bin_dir)
-    assert result.returncode == 2
-    assert "no container engine found: install docker or podman" in result.stderr
-    assert (project / "deploy" / "Dockerfile").is_file()  # written before looking for an engine
-
-
-def test_build_with_a_stopped_engine_says_so(project: Path, bin_dir: Path) -> None:
-    fake(
-        bin_dir,
-        "docker",
-        """\
-        echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2
-        exit 1
-        """,
-    )
-    result = kfn(project, "build", "--image", "registry.example.com/demo:1", path=bin_dir)
-    assert result.returncode == 2
-    assert "docker is installed but its engine is not running" in result.stderr
-    assert "Cannot connect to the Docker daemon" in result.stderr
-
-
-def test_build_runs_the_engine_from_the_project_root_and_pushes(
-    project: Path, bin_dir: Path, tmp_path: Path
-) -> None:
-    log = tmp_path / "calls"
-    fake(bin_dir, "podman", f'echo "$PWD $*" >> {log}\n')
-    result = kfn(project, "build", "--image", "r.example/demo:1", "--push", path=bin_dir)
-    assert result.returncode == 0, result.stderr
-    calls = log.read_text().splitlines()
-    assert calls == [
-        f"{project} info",
-        f"{project} build -f deploy/Dockerfile -t r.example/demo:1 "
-        "--ignorefile deploy/Dockerfile.dockerignore .",
-        f"{project} push r.example/demo:1",
-    ]
-
-
-def test_build_dry_run_prints_the_commands(project: Path, bin_dir: Path) -> None:
-    result = kfn(project, "build", "--image", "r.example/demo:1", "--dry-run", path=bin_dir)
-    assert result.returncode == 0, result.stderr
-    assert "$ docker build -f deploy/Dockerfile -t r.example/demo:1 ." in result.stderr
-
-
-def test_build_rejects_a_bad_image_reference(project: Path) -> None:
-    result = kfn(project, "build", "--image", "Not An Image")
-    assert result.returncode == 2 and "not an image reference" in result.stderr
 
 
 # -- kfn deploy -------------------------------------------------------------------------------

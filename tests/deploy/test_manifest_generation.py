@@ -397,7 +397,6 @@ def test_manifests_are_ordered_for_apply_and_files_split_by_kind(build: Build) -
         "eventtypes.yaml",
         "kustomization.yaml",
         "Dockerfile",
-        "Dockerfile.dockerignore",
     ]
     reread = render.load_all(generation.files["services.yaml"])
     assert reread == by_kind(generation, "Service")

@@ -1,7 +1,7 @@
 """`kfn manifests`, `kfn build`, `kfn deploy`: from the decorators to Knative.
 
     kfn manifests                      # write deploy/ (Knative resources, kustomization, Dockerfile)
-    kfn build --image REF --push       # build (and push) the image with docker or podman
+    kfn build --image REF --push       # build (and push) the image with podman or docker
     kfn deploy --image REF             # generate and `kubectl apply` the resources
 
 Only argparse is imported here; the generator, PyYAML and subprocess work are
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from kfn.deploy.generate import Generation
     from kfn.deploy.settings import Settings
 
-ENGINES = ("docker", "podman")
-ENGINE_CHECK_TIMEOUT = 20
 KUBECTL_TIMEOUT = "15s"
 PRUNE_ALLOWLIST = (
     "serving.knative.dev/v1/Service",
@@ -66,15 +64,22 @@ def add_parser(subparsers: Any) -> None:
 
     build = subparsers.add_parser(
         "build",
-        help="write the Dockerfile and build the image with docker or podman",
-        description="Write deploy/Dockerfile for the app and build it from the project root "
-        "with docker or podman, whichever is installed and running.",
+        help="build the image with podman or docker, from wheels made on the host",
+        description="Write deploy/Dockerfile, make the project and its dependencies into "
+        "wheels for the base image's Python and platform, and build the image with podman "
+        "or docker (whichever works) without network access in the build.",
     )
     _common(build, image_required=True)
-    build.add_argument("--engine", choices=ENGINES, help="container engine (default: detect)")
-    build.add_argument("--platform", help="target platform, e.g. linux/amd64")
+    build.add_argument(
+        "--engine", choices=("podman", "docker"), help="container engine (default: detect)"
+    )
+    build.add_argument(
+        "--base-image",
+        help="the image both stages start from; any with python3 (3.11+) on PATH "
+        "(default: [tool.kfn] base-image, or python:<python-version>-slim)",
+    )
+    build.add_argument("--platform", help="target platform, e.g. linux/arm64")
     build.add_argument("--push", action="store_true", help="push the image after building it")
-    build.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     build.set_defaults(handler=handle_build)
 
     deploy = subparsers.add_parser(
@@ -146,84 +151,32 @@ def handle_manifests(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
-    from kfn.deploy import dockerfile, generate
     from kfn.deploy import settings as settings_module
     from kfn.deploy.errors import DeployError
+    from kfn.image import BuildError
+    from kfn.image.build import BuildRequest, build, write_dockerfile
 
     try:
         settings = settings_module.load(Path(args.project))
     except DeployError as error:
         raise CommandError(str(error)) from None
     _check_image(args.image)
-    directory = settings.project_dir / settings.output
-    image_files = generate.image_files(settings)
-    dockerfile_path = directory / dockerfile.DOCKERFILE
-    build = [
-        "build",
-        "-f",
-        str(dockerfile_path.relative_to(settings.project_dir)),
-        "-t",
-        args.image,
-    ]
-    if args.platform:
-        build += ["--platform", args.platform]
-    if args.dry_run:
-        engine = args.engine or "docker"
-    else:
-        written, kept = generate.write(directory, image_files, prune=False)
-        for name in kept:
-            print(f"kfn: using the hand-written {_shown(directory / name)}", file=sys.stderr)
-        if written:
-            print(f"kfn: wrote {', '.join(_shown(directory / n) for n in written)}")
-        engine = find_engine(args.engine)
-    if engine == "podman":  # podman does not read <Dockerfile>.dockerignore on its own
-        build += [
-            "--ignorefile",
-            str((directory / dockerfile.IGNORE_FILE).relative_to(settings.project_dir)),
-        ]
-    commands = [[engine, *build, "."]]
-    if args.push:
-        commands.append([engine, "push", args.image])
-    for command in commands:
-        print("$ " + " ".join(command), file=sys.stderr)
-        if args.dry_run:
-            continue
-        code = subprocess.call(command, cwd=settings.project_dir)
-        if code != 0:
-            raise CommandError(f"`{' '.join(command[:2])}` failed (exit {code})")
-    if not args.dry_run:
-        print(f"kfn: built {args.image}" + (" and pushed it" if args.push else ""))
-    return 0
-
-
-def find_engine(wanted: str | None) -> str:
-    """The first container engine that is installed and whose engine answers."""
-
-    candidates = (wanted,) if wanted else ENGINES
-    installed = [name for name in candidates if shutil.which(name)]
-    if not installed:
-        names = wanted or "docker or podman"
-        raise CommandError(
-            f"no container engine found: install {names}, or build deploy/Dockerfile with "
-            "any OCI builder (from the project root: docker build -f deploy/Dockerfile -t IMAGE .)"
-        )
-    problems = []
-    for name in installed:
-        try:
-            result = subprocess.run(
-                [name, "info"], capture_output=True, text=True, timeout=ENGINE_CHECK_TIMEOUT
-            )
-        except subprocess.TimeoutExpired:
-            problems.append(f"{name} did not answer `{name} info` within {ENGINE_CHECK_TIMEOUT} s")
-            continue
-        if result.returncode == 0:
-            return name
-        detail = _last_line(result.stderr or result.stdout)
-        problems.append(f"{name} is installed but its engine is not running ({detail})")
-    raise CommandError(
-        "; ".join(problems) + ". Start it (e.g. Docker Desktop, `sudo systemctl start docker`, "
-        "`podman machine start`) and run kfn build again"
+    if args.base_image:
+        _check_image(args.base_image, "--base-image")
+    request = BuildRequest(
+        image=args.image,
+        dockerfile=write_dockerfile(settings),
+        engine=args.engine,
+        base_image=args.base_image,
+        platform=args.platform,
+        push=args.push,
     )
+    try:
+        build(settings, request)
+    except BuildError as error:
+        raise CommandError(str(error)) from None
+    print(f"kfn: built {args.image}" + (" and pushed it" if args.push else ""))
+    return 0
 
 
 # -- kfn deploy ------------------------------------------------------------------------
@@ -313,12 +266,12 @@ def _generate(args: argparse.Namespace) -> tuple[Settings, Generation]:
     return settings, generation
 
 
-def _check_image(image: str) -> None:
+def _check_image(image: str, option: str = "--image") -> None:
     from kfn.deploy import formats
 
     if not formats.is_image_reference(image):
         raise CommandError(
-            f"--image {image!r} is not an image reference (e.g. registry.example.com/shop:1.0)"
+            f"{option} {image!r} is not an image reference (e.g. registry.example.com/shop:1.0)"
         )
 
 

@@ -39,6 +39,17 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="do not route emits and replies to the functions here when K_SINK is not set",
     )
+    parser.add_argument(
+        "--container",
+        action="store_true",
+        help="build the image (as kfn build does) and run it as Knative would: "
+        "read-only root, non-root user, $PORT",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("podman", "docker"),
+        help="with --container: the engine (default: detect)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -46,6 +57,8 @@ def handle(args: argparse.Namespace) -> int:
     from kfn._errors import ConfigError
     from kfn.config import Settings
 
+    if args.container:
+        return _in_container(args)
     # The app reads its settings from the environment (also in --reload's worker).
     if args.functions:
         os.environ["KFN_FUNCTIONS"] = args.functions
@@ -81,3 +94,18 @@ def local_loop(args: argparse.Namespace, environ: MutableMapping[str, str]) -> N
             environ[variable] = "false"
         else:
             environ.setdefault(variable, "true")
+
+
+def _in_container(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kfn.deploy.errors import DeployError
+    from kfn.image import BuildError
+    from kfn.image.build import build_and_run
+
+    port = args.port or int(os.environ.get("PORT", "8080"))
+    environment = {"KFN_FUNCTIONS": args.functions} if args.functions else {}
+    try:
+        return build_and_run(Path("."), port=port, engine=args.engine, environment=environment)
+    except (BuildError, DeployError) as error:
+        raise CommandError(str(error)) from None

@@ -1,102 +1,103 @@
-"""The container image: a multi-stage Dockerfile and its ignore file, generated from the settings.
+"""The container image's Dockerfile, generated from the settings.
 
-The image runs `kfn run --host 0.0.0.0`; the host reads PORT (and KFN_FUNCTIONS,
-KFN_SERVICE_UNIT...) from the environment, so one image serves every unit of the app.
-Its promises are tested without a container engine (tests/deploy/test_container_contract.py):
-the exact CMD, in a fresh environment built only from pyproject.toml, serves the probes
-on $PORT and exits 0 on SIGTERM.
+`kfn build` prepares the build context (kfn.image.context): the project and every
+dependency as wheels for the base image's Python and platform, and the functions
+modules the project's wheel does not hold. The Dockerfile only installs from there with
+`pip install --no-index`, so the build needs no network and any base image with
+`python3` on PATH works. Every instruction is in exec form and the final stage runs
+nothing, so neither stage needs a shell.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from kfn.deploy.settings import Settings
 
 DOCKERFILE = "Dockerfile"
-IGNORE_FILE = "Dockerfile.dockerignore"
-"""BuildKit reads `<Dockerfile>.dockerignore` next to the Dockerfile, so the ignore file
-works with the project root as the build context while living in deploy/."""
 USER_ID = 10001
 COMMAND = ("kfn", "run", "--host", "0.0.0.0")
-IGNORED = (
-    ".git",
-    ".venv",
-    "venv",
-    "**/__pycache__",
-    "**/*.pyc",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "build",
-    "dist",
-    "*.egg-info",
-    "tests",
-    "bench",
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""Docker's default PATH, set in both stages: an imported base image may carry none."""
+VENV = "/opt/venv"
+APP = "/app"
+PIP = "/install/pip/pip.whl/pip"
+"""pip runs from its wheel (pip supports it), so the image gets no pip of its own."""
+PIP_INSTALL = (
+    f"{VENV}/bin/python",
+    PIP,
+    "install",
+    "--no-index",
+    "--no-cache-dir",
+    "--no-compile",
+    "--disable-pip-version-check",
+    "--root-user-action",
+    "ignore",
+)
+COMPILE = (
+    f"{VENV}/bin/python",
+    "-m",
+    "compileall",
+    "-q",
+    "-j",
+    "0",
+    "--invalidation-mode",
+    "unchecked-hash",
+    VENV,
+    APP,
 )
 
 
-def sources(settings: Settings) -> list[str]:
-    """What to copy into /app: the top-level package or module of each functions module."""
-    paths: list[str] = []
-    for module in settings.functions:
-        top = module.split(".", 1)[0]
-        path = f"{top}.py" if (settings.project_dir / f"{top}.py").is_file() else f"{top}/"
-        if path not in paths:
-            paths.append(path)
-    return paths
+def _exec(*argv: str, width: int = 92) -> str:
+    """An exec-form argument list, wrapped with continuation lines past `width` columns."""
+    lines, line = [], ""
+    for word in (json.dumps(arg) for arg in argv):
+        if line and len(line) + len(word) + 2 > width:
+            lines.append(line + ",")
+            line = ""
+        line = f"{line}, {word}" if line else word
+    lines.append(line)
+    return "[" + " \\\n     ".join(lines) + "]"
 
 
 def render(settings: Settings, generated_by: str) -> str:
-    copies = "\n".join(f"COPY {path} ./{path}" for path in sources(settings))
-    build_command = f"docker build -f {Path(settings.output, DOCKERFILE).as_posix()} -t IMAGE ."
+    functions = ",".join(settings.functions)
     return f"""\
 # syntax=docker/dockerfile:1
 {generated_by}
-# Build from the project root:  {build_command}
+# Built by `kfn build` (`kfn build --help`), which prepares the context this file installs
+# from: pip/ (pip's wheel), deps/ and project/ (wheels and requirements), app/ (the
+# functions modules the project's wheel does not hold).
 # The image runs `kfn run --host 0.0.0.0`, which serves on $PORT (Knative sets it; 8080 by default).
+ARG BASE_IMAGE={settings.base}
 
-# -- build: a virtual environment with the project and its dependencies --------------------
-FROM python:{settings.python_version}-slim AS build
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
-WORKDIR /src
-# The dependencies first, as pyproject.toml lists them: this layer is reused until they change.
-COPY pyproject.toml ./
-RUN python -c 'import tomllib; print("\\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"].get("dependencies", [])))' > requirements.txt \\
-    && if [ -s requirements.txt ]; then pip install -r requirements.txt; fi
-COPY . .
-RUN pip install --no-deps .
+# -- build: a virtual environment installed offline from the wheelhouse -------------------
+FROM ${{BASE_IMAGE}} AS build
+ENV PATH={SYSTEM_PATH}
+COPY pip/ /install/pip/
+RUN {_exec("python3", "-m", "venv", "--without-pip", VENV)}
+# The dependencies first: this layer is reused until they change.
+COPY deps/ /install/deps/
+RUN {_exec(*PIP_INSTALL, "--find-links", "/install/deps/wheels", "--requirement", "/install/deps/requirements.txt")}
+COPY project/ /install/project/
+RUN {_exec(*PIP_INSTALL, "--no-deps", "--find-links", "/install/project/wheels", "--requirement", "/install/project/requirements.txt")}
+COPY app/ {APP}/
+# Bytecode now: Knative runs the container with a read-only root filesystem, so Python
+# could not cache it. Hash-based .pyc files are the same bytes on every build.
+RUN {_exec(*COMPILE)}
 
-# -- run: the slim base, the environment and the functions, as a non-root user -------------
-FROM python:{settings.python_version}-slim
-ENV PATH=/opt/venv/bin:$PATH \\
+# -- run: the environment and the functions, as a numeric non-root user --------------------
+FROM ${{BASE_IMAGE}}
+ENV PATH={VENV}/bin:{SYSTEM_PATH} \\
     PYTHONUNBUFFERED=1 \\
     PYTHONDONTWRITEBYTECODE=1 \\
-    HOME=/tmp
-RUN groupadd --system --gid {USER_ID} kfn \\
-    && useradd --system --uid {USER_ID} --gid kfn --home-dir /tmp --no-create-home --shell /usr/sbin/nologin kfn
-COPY --from=build /opt/venv /opt/venv
-WORKDIR /app
-{copies}
-# Bytecode now: Knative runs the container with a read-only root filesystem, so Python
-# could not cache it and would compile every module again on each cold start.
-RUN python -m compileall -q -f -j 0 --invalidation-mode unchecked-hash /opt/venv /app
-# A numeric user, so that Kubernetes can check runAsNonRoot.
+    HOME=/tmp \\
+    KFN_FUNCTIONS={functions}
+COPY --from=build {VENV} {VENV}
+COPY --from=build {APP} {APP}
+WORKDIR {APP}
+# Numeric, so that Kubernetes can check runAsNonRoot.
 USER {USER_ID}:{USER_ID}
 EXPOSE 8080
-CMD {json.dumps(list(COMMAND))}
-"""
-
-
-def render_ignore(generated_by: str) -> str:
-    lines = "\n".join(IGNORED)
-    return f"""\
-{generated_by}
-# The build context is the project root; the image needs pyproject.toml, the package and
-# the functions, so everything else stays out of it.
-{lines}
+CMD {_exec(*COMMAND)}
 """

@@ -124,15 +124,12 @@ def render_files(settings: Settings, manifests: list[dict[str, Any]]) -> dict[st
 
 
 def image_files(settings: Settings) -> dict[str, str]:
-    """The Dockerfile and its ignore file (what `kfn build` writes)."""
+    """The Dockerfile (what `kfn build` writes)."""
     mark = render.header(
         f"{GENERATED_MARK} (`kfn manifests`, `kfn build`) from [tool.kfn] in pyproject.toml.",
         "To keep a hand-written version instead, delete these header lines.",
     ).rstrip("\n")
-    return {
-        dockerfile.DOCKERFILE: dockerfile.render(settings, mark),
-        dockerfile.IGNORE_FILE: dockerfile.render_ignore(mark),
-    }
+    return {dockerfile.DOCKERFILE: dockerfile.render(settings, mark)}
 
 
 def _kustomization(settings: Settings, resources: list[str]) -> str:

@@ -112,6 +112,7 @@ APP_KEYS = (
     "functions",
     "output",
     "python-version",
+    "base-image",
     "event-types",
     "delivery",
     "idempotency",
@@ -207,6 +208,7 @@ class Settings:
     functions: tuple[str, ...] = DEFAULT_FUNCTIONS
     output: str = "deploy"
     python_version: str = "3.13"
+    base_image: str | None = None  # None: python:<python_version>-slim
     event_types: bool = True
     delivery: Delivery = field(default_factory=Delivery)
     unit: UnitSettings = field(default_factory=UnitSettings)
@@ -214,6 +216,11 @@ class Settings:
 
     def for_unit(self, name: str) -> UnitSettings:
         return self.services.get(name, self.unit)
+
+    @property
+    def base(self) -> str:
+        """The image both Dockerfile stages start from."""
+        return self.base_image or f"python:{self.python_version}-slim"
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -283,6 +290,9 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
         bool(re.fullmatch(r"3\.[0-9]{1,2}", python_version)),
         "a Python version such as '3.13' (the python:<version>-slim base image)",
     )
+    base_image = table.text("base-image")
+    if base_image is not None:
+        _check(table, "base-image", base_image, formats.is_image_reference(base_image), _IMAGE_HINT)
     event_types = table.boolean("event-types", default=True)
     delivery_table = table.table("delivery")
     delivery = parse_delivery(delivery_table) if delivery_table is not None else Delivery()
@@ -313,6 +323,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
         functions=functions,
         output=output,
         python_version=python_version,
+        base_image=base_image,
         event_types=event_types,
         delivery=delivery,
         unit=unit,

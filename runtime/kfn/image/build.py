@@ -1,0 +1,187 @@
+"""The steps of `kfn build`, in order, one progress line each; and running the result.
+
+    engine -> base image's target -> project wheel -> dependency wheels -> image -> push
+
+The build context lives in a temporary folder and is removed afterwards: the
+engine's layer cache keeps what is worth keeping, pip's cache the downloads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kfn.deploy.dockerfile import USER_ID
+from kfn.deploy.settings import Settings
+from kfn.image import context, target
+from kfn.image import engine as engines
+from kfn.image.engine import Engine
+from kfn.image.errors import BuildError
+
+Report = Callable[[str], None]
+
+
+def report_to_stderr(line: str) -> None:
+    print(f"kfn: {line}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What `kfn build` was asked for; None leaves the setting's or the engine's default."""
+
+    image: str
+    dockerfile: Path
+    engine: str | None = None
+    base_image: str | None = None
+    platform: str | None = None
+    push: bool = False
+
+
+def write_dockerfile(settings: Settings, report: Report = report_to_stderr) -> Path:
+    """deploy/Dockerfile as the settings make it, unless the user's own replaced it."""
+    from kfn.deploy import generate
+    from kfn.deploy.dockerfile import DOCKERFILE
+
+    directory = settings.project_dir / settings.output
+    written, kept = generate.write(directory, generate.image_files(settings), prune=False)
+    path = directory / DOCKERFILE
+    if kept:
+        report(f"using the hand-written {path} (it has no kfn header)")
+    elif written:
+        report(f"wrote {path}")
+    return path
+
+
+def source_date_epoch() -> int:
+    """The date of every file in the image: $SOURCE_DATE_EPOCH, or 0 (1970-01-01)."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    if not raw.isdigit():
+        raise BuildError(f"SOURCE_DATE_EPOCH={raw!r} is not a number of seconds")
+    return int(raw)
+
+
+def build(settings: Settings, request: BuildRequest, report: Report = report_to_stderr) -> Engine:
+    """Build (and push) the image; the engine that did it."""
+    total = 6 if request.push else 5
+    step = iter(range(1, total + 1))
+
+    def progress(line: str) -> None:
+        report(f"[{next(step)}/{total}] {line}")
+
+    engine = engines.find(request.engine)
+    progress(f"container engine: {engine.name}")
+    base = request.base_image or settings.base
+    platform = request.platform
+    found = target.probe(engine, base, platform)
+    progress(f"base image {base}: {found.describe()}")
+    epoch = source_date_epoch()
+    with tempfile.TemporaryDirectory(prefix="kfn-build-") as scratch:
+        directory = Path(scratch)
+        prepare(settings, found, directory, epoch, progress)
+        command = engine.build(
+            dockerfile=request.dockerfile.resolve(),
+            context=directory,
+            image=request.image,
+            build_args={"BASE_IMAGE": base},
+            platform=platform,
+            epoch=epoch,
+        )
+        progress(f"building {request.image}: " + " ".join(command))
+        code = subprocess.call(command)
+        if code != 0:
+            raise BuildError(f"`{engine.name} build` failed (exit {code}); its output is above")
+    if request.push:
+        command = engine.push(request.image)
+        progress(f"pushing {request.image}: " + " ".join(command))
+        code = subprocess.call(command)
+        if code != 0:
+            raise BuildError(f"`{engine.name} push` failed (exit {code}); its output is above")
+    return engine
+
+
+def prepare(
+    settings: Settings,
+    found: target.Target,
+    directory: Path,
+    epoch: int,
+    progress: Report,
+) -> None:
+    """Fill `directory` with the build context for `found` (see kfn.image.context)."""
+    project_dir = settings.project_dir.resolve()
+    progress(f"building the wheel of the project in {project_dir}")
+    project = context.build_wheel(
+        project_dir, directory / "project" / "wheels", epoch=epoch, what="the project"
+    )
+    deps = directory / "deps" / "wheels"
+    deps.mkdir(parents=True)
+    wanted: list[str] = []
+    for requirement in project.requirements:
+        name = context.requirement_name(requirement)
+        source = context.local_source(name)
+        if source is None or name == context.canonical(project.name):
+            wanted.append(requirement)
+            continue
+        local = context.build_wheel(source, deps, epoch=epoch, what=f"{name} from {source}")
+        wanted.append(str(local.path))
+    progress(
+        f"downloading {project.name}'s {len(project.requirements)} requirements and their "
+        f"dependencies as wheels for {found.describe()}"
+    )
+    context.download(wanted, found, deps, epoch=epoch)
+    context.download_pip(directory / "pip", epoch=epoch)
+    context.write_lines(directory / "deps" / "requirements.txt", project.requirements)
+    context.write_lines(
+        directory / "project" / "requirements.txt", [f"{project.name}=={project.version}"]
+    )
+    app = directory / "app"
+    app.mkdir()
+    for source in context.app_sources(project_dir, settings.functions, project):
+        context.copy_sources(source, app / source.name)
+    context.settle(directory, epoch)
+
+
+def run(
+    engine: Engine,
+    image: str,
+    *,
+    port: int,
+    environment: Mapping[str, str] = {},
+    options: Sequence[str] = (),
+) -> int:
+    """Run the image as Knative would (read-only root, numeric non-root user, $PORT)."""
+    flags = ["--read-only", "--tmpfs", "/tmp", "--user", f"{USER_ID}:{USER_ID}"]
+    flags += ["--env", f"PORT={port}"]
+    for key, value in environment.items():
+        flags += ["--env", f"{key}={value}"]
+    command = engine.run(image, options=[*flags, *options])
+    report_to_stderr("$ " + " ".join(command))
+    return subprocess.call(command)
+
+
+def build_and_run(
+    project_dir: Path,
+    *,
+    port: int,
+    engine: str | None = None,
+    environment: Mapping[str, str] = {},
+) -> int:
+    """`kfn run --container`: build the project's image for this machine, then run it."""
+    from kfn.deploy import settings as settings_module
+
+    settings = settings_module.load(project_dir)
+    image = f"localhost/{settings.name}:dev"
+    request = BuildRequest(image=image, dockerfile=write_dockerfile(settings), engine=engine)
+    used = build(settings, request)
+    report_to_stderr(f"running {image} on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    return run(
+        used,
+        image,
+        port=port,
+        environment=environment,
+        options=["--publish", f"127.0.0.1:{port}:{port}"],
+    )

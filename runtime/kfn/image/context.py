@@ -1,0 +1,259 @@
+"""The build context the Dockerfile installs from, made on the host with pip.
+
+    pip/pip.whl                  pip itself, run from its wheel inside the build stage
+    deps/requirements.txt        the project's requirements (markers evaluated in the image)
+    deps/wheels/                 every dependency as a wheel for the target
+    project/requirements.txt     `name==version` of the project
+    project/wheels/              the project's own wheel
+    app/                         the functions modules the project's wheel does not hold
+
+The project's wheel is built from a clean copy of its sources (a stale `build/` cannot
+leak into it), dependencies installed here from a local folder (kfn-host from a source
+checkout, say) are built the same way, and the rest comes from the package index as
+wheels for the target. Every file is dated the same epoch, so the same inputs give the
+same context and the same layers.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+from kfn.image.errors import BuildError
+from kfn.image.target import Target
+
+PIP_TIMEOUT = 900
+SKIPPED_DIRS = frozenset(
+    {"__pycache__", "build", "dist", "node_modules", "venv", "env", "wheelhouse"}
+)
+"""Never part of a project's sources (with hidden entries, *.egg-info and virtualenvs)."""
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA_MARKER = re.compile(r"\bextra\s*==")
+
+
+@dataclass(frozen=True)
+class Wheel:
+    """A built or downloaded wheel and what its metadata says."""
+
+    path: Path
+    name: str
+    version: str
+    requirements: tuple[str, ...]  # Requires-Dist without the extras' lines
+    top_level: frozenset[str]  # the importable names it installs
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(requirement: str) -> str:
+    match = _NAME.match(requirement)
+    if match is None:
+        raise BuildError(f"cannot read the requirement {requirement!r}")
+    return canonical(match.group(1))
+
+
+def read_wheel(path: Path) -> Wheel:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        metadata_name = next(
+            (n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None
+        )
+        if metadata_name is None:
+            raise BuildError(f"{path.name} is not a wheel (it has no .dist-info/METADATA)")
+        metadata = HeaderParser().parsestr(archive.read(metadata_name).decode("utf-8"))
+    top_level = set()
+    for name in names:
+        first = name.split("/", 1)[0]
+        if first.endswith((".dist-info", ".data")):
+            continue
+        top_level.add(first[: -len(".py")] if first.endswith(".py") else first)
+    requirements = tuple(
+        line for line in metadata.get_all("Requires-Dist") or () if not _EXTRA_MARKER.search(line)
+    )
+    return Wheel(
+        path=path,
+        name=str(metadata["Name"]),
+        version=str(metadata["Version"]),
+        requirements=requirements,
+        top_level=frozenset(top_level),
+    )
+
+
+# -- pip on the host -------------------------------------------------------------------
+
+
+def pip(arguments: list[str], *, epoch: int, what: str, hint: str = "") -> None:
+    """Run the host's pip; on failure a BuildError with pip's own error lines."""
+    if importlib.util.find_spec("pip") is None:
+        raise BuildError(
+            f"kfn build needs pip in the environment kfn runs from ({sys.executable}): "
+            f"`{sys.executable} -m ensurepip`"
+        )
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    command = [sys.executable, "-m", "pip", *arguments]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=PIP_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"could not {what}: pip did not finish within {PIP_TIMEOUT} s") from None
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip().splitlines()
+        errors = [line for line in output if line.startswith("ERROR:")] or output[-5:]
+        raise BuildError(f"could not {what}: " + " ".join(errors) + (f" ({hint})" if hint else ""))
+
+
+def build_wheel(source: Path, destination: Path, *, epoch: int, what: str) -> Wheel:
+    """The wheel of the project at `source`, built from a clean copy of its sources."""
+    with tempfile.TemporaryDirectory(prefix="kfn-sources-") as scratch:
+        copy = Path(scratch) / "src"
+        copy_sources(source, copy)
+        output = Path(scratch) / "wheel"
+        pip(
+            ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(output), str(copy)],
+            epoch=epoch,
+            what=f"build a wheel of {what}",
+        )
+        (built,) = output.glob("*.whl")
+        destination.mkdir(parents=True, exist_ok=True)
+        target = destination / built.name
+        shutil.move(built, target)
+    return read_wheel(target)
+
+
+def download(requirements: list[str], target: Target, destination: Path, *, epoch: int) -> None:
+    """Every requirement and its dependencies, as wheels for `target`."""
+    if not requirements:
+        return
+    pip(
+        ["download", "--quiet", "--dest", str(destination), *target.pip_options(), *requirements],
+        epoch=epoch,
+        what=f"download the dependencies for {target.describe()}",
+        hint="kfn build installs wheels only: a dependency without a wheel for this target "
+        "needs another version, or a base image it has wheels for",
+    )
+
+
+def download_pip(destination: Path, *, epoch: int) -> Path:
+    """The host's pip version as a wheel, run from the wheel inside the build stage."""
+    version = importlib.metadata.version("pip")
+    with tempfile.TemporaryDirectory(prefix="kfn-pip-") as scratch:
+        pip(
+            [
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "--dest",
+                scratch,
+                f"pip=={version}",
+            ],
+            epoch=epoch,
+            what=f"download pip {version}",
+        )
+        (wheel,) = Path(scratch).glob("pip-*.whl")
+        destination.mkdir(parents=True, exist_ok=True)
+        target = destination / "pip.whl"
+        shutil.move(wheel, target)
+    return target
+
+
+# -- what the project needs ------------------------------------------------------------
+
+
+def local_source(name: str) -> Path | None:
+    """Where `name` was installed from, when it was installed here from a local folder."""
+    try:
+        distribution = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    raw = distribution.read_text("direct_url.json")
+    if not raw:
+        return None
+    try:
+        direct = json.loads(raw)
+    except ValueError:
+        return None
+    url = str(direct.get("url", ""))
+    if "dir_info" not in direct or not url.startswith("file:"):
+        return None
+    folder = Path(url2pathname(urlparse(url).path))
+    return (
+        folder if (folder / "pyproject.toml").is_file() or (folder / "setup.py").is_file() else None
+    )
+
+
+def app_sources(project_dir: Path, functions: Iterable[str], wheel: Wheel) -> list[Path]:
+    """The functions modules to copy into /app: those the project's wheel does not install."""
+    sources: list[Path] = []
+    for module in functions:
+        top = module.split(".", 1)[0]
+        if top in wheel.top_level:
+            continue
+        for candidate in (project_dir / top, project_dir / f"{top}.py"):
+            if candidate.exists():
+                if candidate not in sources:
+                    sources.append(candidate)
+                break
+        else:
+            raise BuildError(
+                f"the functions module {module!r} is neither in the project's wheel "
+                f"({wheel.path.name}) nor in {project_dir}: package it, or put {top}/ or "
+                f"{top}.py in the project folder"
+            )
+    return sources
+
+
+# -- files -----------------------------------------------------------------------------
+
+
+def copy_sources(source: Path, target: Path) -> None:
+    """Copy a project's sources: no hidden entries, caches, build output or virtualenvs."""
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        skipped = set()
+        for name in names:
+            path = Path(directory, name)
+            if (
+                name.startswith(".")
+                or name in SKIPPED_DIRS
+                or name.endswith((".egg-info", ".pyc"))
+                or (path / "pyvenv.cfg").is_file()
+            ):
+                skipped.add(name)
+        return skipped
+
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=skip, symlinks=False)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def settle(directory: Path, epoch: int) -> None:
+    """Same modes and dates for every file, so the context's bytes depend on content only."""
+    for path in sorted(directory.rglob("*"), reverse=True):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+        os.utime(path, (epoch, epoch), follow_symlinks=False)
+    os.utime(directory, (epoch, epoch))
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
