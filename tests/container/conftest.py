@@ -96,9 +96,11 @@ def built(podman: Podman, base_image: str) -> Iterator[list[str]]:
         podman.call("rmi", "--force", image)
 
 
-def kfn_build(podman: Podman, project: Path, image: str, base_image: str) -> str:
+def kfn_build(podman: Podman, project: Path, image: str, base_image: str | None = None) -> str:
     """`kfn build --engine podman` as a user runs it; the build's output, for failures."""
-    command = ["build", "--engine", "podman", "--base-image", base_image, "--image", image]
+    command = ["build", "--engine", "podman", "--image", image]
+    if base_image is not None:
+        command += ["--base-image", base_image]
     result = subprocess.run(
         [sys.executable, "-m", "kfn", *command, "--project", str(project)],
         capture_output=True,

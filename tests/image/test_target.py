@@ -11,8 +11,8 @@ from kfn.image.target import parse
 
 
 def _probe(**facts: object) -> str:
-    answer = {"implementation": "cpython", "python": [3, 11], "machine": "x86_64"}
-    answer.update({"glibc": None, "musl": None}, **facts)
+    answer: dict[str, object] = {"implementation": "cpython", "python": [3, 11]}
+    answer.update({"machine": "x86_64", "glibc": None, "musl": None}, **facts)
     return json.dumps(answer) + "\n"
 
 

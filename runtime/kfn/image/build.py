@@ -9,6 +9,7 @@ engine's layer cache keeps what is worth keeping, pip's cache the downloads.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from kfn.image.engine import Engine
 from kfn.image.errors import BuildError
 
 Report = Callable[[str], None]
+STOP_TIMEOUT = 30  # seconds between SIGTERM and SIGKILL, Kubernetes' default grace period
 
 
 def report_to_stderr(line: str) -> None:
@@ -115,7 +117,11 @@ def prepare(
     project_dir = settings.project_dir.resolve()
     progress(f"building the wheel of the project in {project_dir}")
     project = context.build_wheel(
-        project_dir, directory / "project" / "wheels", epoch=epoch, what="the project"
+        project_dir,
+        directory / "project" / "wheels",
+        epoch=epoch,
+        what="the project",
+        skip=[Path(settings.output).parts[0]],
     )
     deps = directory / "deps" / "wheels"
     deps.mkdir(parents=True)
@@ -150,17 +156,34 @@ def run(
     image: str,
     *,
     port: int,
+    name: str,
     environment: Mapping[str, str] = {},
     options: Sequence[str] = (),
 ) -> int:
-    """Run the image as Knative would (read-only root, numeric non-root user, $PORT)."""
-    flags = ["--read-only", "--tmpfs", "/tmp", "--user", f"{USER_ID}:{USER_ID}"]
+    """Run the image as Knative would (read-only root, numeric non-root user, $PORT).
+
+    Ctrl-C or SIGTERM stops the container the way the kubelet does (SIGTERM, then the
+    grace period), so it never outlives the command; the container's exit code is returned.
+    """
+    flags = ["--name", name, "--read-only", "--tmpfs", "/tmp", "--user", f"{USER_ID}:{USER_ID}"]
     flags += ["--env", f"PORT={port}"]
     for key, value in environment.items():
         flags += ["--env", f"{key}={value}"]
     command = engine.run(image, options=[*flags, *options])
     report_to_stderr("$ " + " ".join(command))
-    return subprocess.call(command)
+    process = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        subprocess.run(engine.stop(name, STOP_TIMEOUT), capture_output=True)
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def build_and_run(
@@ -182,6 +205,7 @@ def build_and_run(
         used,
         image,
         port=port,
+        name=f"kfn-run-{settings.name}-{os.getpid()}",
         environment=environment,
         options=["--publish", f"127.0.0.1:{port}:{port}"],
     )

@@ -11,11 +11,13 @@ The project's wheel is built from a clean copy of its sources (a stale `build/` 
 leak into it), dependencies installed here from a local folder (kfn-host from a source
 checkout, say) are built the same way, and the rest comes from the package index as
 wheels for the target. Every file is dated the same epoch, so the same inputs give the
-same context and the same layers.
+same context and the same layers; wheels built from sources are kept in kfn's cache
+(~/.cache/kfn/wheels), keyed by a digest of those sources.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -113,27 +115,70 @@ def pip(arguments: list[str], *, epoch: int, what: str, hint: str = "") -> None:
     except subprocess.TimeoutExpired:
         raise BuildError(f"could not {what}: pip did not finish within {PIP_TIMEOUT} s") from None
     if result.returncode != 0:
-        output = (result.stderr or result.stdout).strip().splitlines()
-        errors = [line for line in output if line.startswith("ERROR:")] or output[-5:]
-        raise BuildError(f"could not {what}: " + " ".join(errors) + (f" ({hint})" if hint else ""))
+        raise BuildError(
+            f"could not {what}: {pip_errors(result.stderr + result.stdout)}"
+            + (f" ({hint})" if hint else "")
+        )
 
 
-def build_wheel(source: Path, destination: Path, *, epoch: int, what: str) -> Wheel:
-    """The wheel of the project at `source`, built from a clean copy of its sources."""
+def pip_errors(output: str) -> str:
+    """pip's own ERROR lines, after the build backend's `error:` lines when there are any."""
+    lines = [line.strip() for line in output.splitlines()]
+    backend = [
+        line
+        for line in lines
+        if line.startswith("error:") and line != "error: subprocess-exited-with-error"
+    ]
+    errors = [line for line in lines if line.startswith("ERROR:")] or lines[-5:]
+    return " ".join(backend[:3] + errors)
+
+
+def build_wheel(
+    source: Path, destination: Path, *, epoch: int, what: str, skip: Iterable[str] = ()
+) -> Wheel:
+    """The wheel of the project at `source`, built from a clean copy of its sources.
+
+    `skip` names top-level folders left out of the copy, such as the generated deploy/,
+    which setuptools' automatic discovery would take for a second package. The build is
+    reproducible, so a wheel already built from the same sources and epoch is reused.
+    """
     with tempfile.TemporaryDirectory(prefix="kfn-sources-") as scratch:
         copy = Path(scratch) / "src"
-        copy_sources(source, copy)
-        output = Path(scratch) / "wheel"
-        pip(
-            ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(output), str(copy)],
-            epoch=epoch,
-            what=f"build a wheel of {what}",
-        )
-        (built,) = output.glob("*.whl")
+        copy_sources(source, copy, skip=skip)
+        cached = cache_dir() / "wheels" / tree_digest(copy, epoch)
+        found = sorted(cached.glob("*.whl")) if cached.is_dir() else []
+        if not found:
+            output = Path(scratch) / "wheel"
+            pip(
+                ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(output), str(copy)],
+                epoch=epoch,
+                what=f"build a wheel of {what}",
+            )
+            (built,) = output.glob("*.whl")
+            cached.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(built, cached / built.name)
+            found = [cached / built.name]
         destination.mkdir(parents=True, exist_ok=True)
-        target = destination / built.name
-        shutil.move(built, target)
+        target = destination / found[0].name
+        shutil.copyfile(found[0], target)
     return read_wheel(target)
+
+
+def cache_dir() -> Path:
+    """kfn's cache: $XDG_CACHE_HOME/kfn, else ~/.cache/kfn."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kfn"
+
+
+def tree_digest(folder: Path, epoch: int) -> str:
+    """A digest of every file's path, mode and bytes under `folder` (and the epoch)."""
+    digest = hashlib.sha256(f"epoch={epoch}\n".encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(
+            f"{path.relative_to(folder).as_posix()}\0{path.stat().st_mode & 0o111}\0".encode()
+        )
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
 
 
 def download(requirements: list[str], target: Target, destination: Path, *, epoch: int) -> None:
@@ -223,15 +268,17 @@ def app_sources(project_dir: Path, functions: Iterable[str], wheel: Wheel) -> li
 # -- files -----------------------------------------------------------------------------
 
 
-def copy_sources(source: Path, target: Path) -> None:
+def copy_sources(source: Path, target: Path, skip: Iterable[str] = ()) -> None:
     """Copy a project's sources: no hidden entries, caches, build output or virtualenvs."""
+    top_level = {source / name for name in skip}
 
-    def skip(directory: str, names: list[str]) -> set[str]:
+    def ignored(directory: str, names: list[str]) -> set[str]:
         skipped = set()
         for name in names:
             path = Path(directory, name)
             if (
-                name.startswith(".")
+                path in top_level
+                or name.startswith(".")
                 or name in SKIPPED_DIRS
                 or name.endswith((".egg-info", ".pyc"))
                 or (path / "pyvenv.cfg").is_file()
@@ -240,7 +287,7 @@ def copy_sources(source: Path, target: Path) -> None:
         return skipped
 
     if source.is_dir():
-        shutil.copytree(source, target, ignore=skip, symlinks=False)
+        shutil.copytree(source, target, ignore=ignored, symlinks=False)
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

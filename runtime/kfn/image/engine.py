@@ -74,6 +74,9 @@ class Engine:
             command += ["--entrypoint", entrypoint]
         return [*command, image, *arguments]
 
+    def stop(self, container: str, timeout: int) -> list[str]:
+        return [self.name, "stop", "--time", str(timeout), container]
+
     def push(self, image: str) -> list[str]:
         return [self.name, "push", image]
 
