@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from kfn import CloudEvent, Registry
 from kfn.filters import cesql, prefix
 from kfn.testing import KfnClient, event
+from tests.helpers import STRUCTURED, reply_data, structured_body
 
 pytestmark = pytest.mark.kfn(local_broker=True)
 
@@ -103,3 +105,19 @@ async def test_the_local_brokers_deliveries_see_the_same_view(kfn_client: KfnCli
     await kfn_client.settle()
 
     assert [(name, attributes["n"]) for name, attributes in SEEN] == [("as_integer", "1")]
+
+
+def test_kfn_run_routes_post_root_on_the_brokers_view(live_server: Callable[..., Any]) -> None:
+    server = live_server(env={"KFN_FUNCTIONS": "tests.apps.broker_view"})
+    body = structured_body(
+        "view.live", time="2020-01-01T12:00:00.500+02:00", n=1, knativebrokerttl="9"
+    )
+
+    response = httpx.post(server.url + "/", headers=STRUCTURED, content=body, timeout=10)
+
+    assert response.status_code == 200
+    seen = reply_data(response)
+    assert seen["time"] == "2020-01-01 10:00:00.500000+00:00"
+    assert seen["n"] == "1"
+    assert "knativebrokerttl" not in seen
+    assert seen["knativearrivaltime"].endswith("Z")
