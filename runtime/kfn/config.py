@@ -20,6 +20,11 @@ from kfn._syntax import (
 )
 from kfn._syntax import parse_duration as parse_duration_nanos
 
+DEFAULT_FUNCTIONS = ("functions",)
+"""The modules the host loads when KFN_FUNCTIONS (or [tool.kfn] functions) names none."""
+EMIT_TIMEOUT_SECONDS = 10.0
+EMIT_RETRIES = 3
+
 
 def parse_duration(name: str, raw: str) -> float:
     """Seconds from '30', '1.5', '30s', '500ms', '2m' or '1m30s' (the grammar of [tool.kfn] too)."""
@@ -76,7 +81,7 @@ class Settings:
     """The host's configuration; see README "Configuration" for each variable."""
 
     port: int = 8080
-    functions: tuple[str, ...] = ("functions",)
+    functions: tuple[str, ...] = DEFAULT_FUNCTIONS
     max_body_bytes: int = 4 * 1024 * 1024
     max_in_flight: int = 1000
     function_timeout: float = 60.0
@@ -86,8 +91,8 @@ class Settings:
     access_log: bool = False
     local_broker: bool = False
     schedules: bool = False
-    emit_timeout: float = 10.0
-    emit_retries: int = 3
+    emit_timeout: float = EMIT_TIMEOUT_SECONDS
+    emit_retries: int = EMIT_RETRIES
     service_unit: str = ""
     idempotency_store: str = "memory"
     idempotency_ttl: float = 3600.0

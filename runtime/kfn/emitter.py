@@ -28,14 +28,14 @@ from kfn._errors import ConfigError, DecodingError, EmitError, NoSinkError, is_r
 from kfn.codec import to_http
 from kfn.codec.attributes import canonical_string, check_attributes
 from kfn.codec.event import model_data, trusted_event
-from kfn.config import Settings
+from kfn.config import EMIT_RETRIES, EMIT_TIMEOUT_SECONDS, Settings
 from kfn.sink import SinkConfig, TokenError
 
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT = EMIT_TIMEOUT_SECONDS
+DEFAULT_RETRIES = EMIT_RETRIES
 BACKOFF_BASE = 0.2
 """The first wait, doubled per retry: Knative's default Broker delivery is exponential from PT0.2S."""
 BACKOFF_MAX = 5.0

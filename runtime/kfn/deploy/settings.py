@@ -45,12 +45,12 @@ from pathlib import Path
 from typing import Any
 
 from kfn._syntax import is_module_name
+from kfn.config import DEFAULT_FUNCTIONS
 from kfn.deploy import formats
 from kfn.deploy.errors import DeployError
+from kfn.deploy.knative import AUTOSCALING_PREFIX, RESERVED_ENV_NAMES
 
 PYPROJECT = "pyproject.toml"
-DEFAULT_FUNCTIONS = ("functions",)  # the host's default KFN_FUNCTIONS (runtime/kfn/config.py)
-RESERVED_ENV = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
 IDEMPOTENCY_STORE_ENV = "KFN_IDEMPOTENCY_STORE"
 IDEMPOTENCY_TTL_ENV = "KFN_IDEMPOTENCY_TTL"
 MANAGED_ENV = frozenset(
@@ -63,7 +63,6 @@ MANAGED_ENV = frozenset(
         IDEMPOTENCY_TTL_ENV,
     }
 )
-AUTOSCALING = "autoscaling.knative.dev/"
 SCALE_KEYS = (
     "class",
     "min-scale",
@@ -193,7 +192,7 @@ class UnitSettings:
             scale.setdefault("target", "100")
         elif scale["metric"] == "rps":
             scale.setdefault("target", "200")
-        return {AUTOSCALING + key: scale[key] for key in SCALE_KEYS if key in scale}
+        return {AUTOSCALING_PREFIX + key: scale[key] for key in SCALE_KEYS if key in scale}
 
 
 @dataclass(frozen=True)
@@ -412,7 +411,7 @@ def _check_scale(scale: Mapping[str, str], where: str) -> None:
     """Knative's annotation rules, reported against the settings keys."""
     from kfn.deploy.rules import autoscaling
 
-    annotations = {AUTOSCALING + key: value for key, value in scale.items()}
+    annotations = {AUTOSCALING_PREFIX + key: value for key, value in scale.items()}
     for violation in autoscaling.check(annotations, path="")[:1]:
         raise SettingsError(f"{where}: {violation.message}")
 
@@ -454,7 +453,7 @@ def _env(table: _Table) -> list[EnvVar]:
     for name in table.names():
         if not formats.ENV_NAME.match(name):
             raise SettingsError(f"{table.where}: {name!r} is not a valid environment variable name")
-        if name in RESERVED_ENV:
+        if name in RESERVED_ENV_NAMES:
             raise SettingsError(
                 f"{table.where}: {name} is reserved; Knative sets it in every container"
             )

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from kfn.config import DEFAULT_FUNCTIONS
+from kfn.deploy.knative import VISIBILITY_LABEL
 from kfn.deploy.resources import common
-from kfn.deploy.settings import DEFAULT_FUNCTIONS, IDEMPOTENCY_STORE_ENV, EnvVar, Settings
+from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, Settings
 from kfn.deploy.units import Unit
 from kfn.registry import EventFunction
 
 PORT = 8080
 """Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
 CONTAINER_NAME = "function"
-VISIBILITY_LABEL = "networking.knative.dev/visibility"
 READINESS_PATH = "/health/readiness"
 LIVENESS_PATH = "/health/liveness"
 

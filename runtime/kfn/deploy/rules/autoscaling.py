@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from kfn.deploy import formats
+from kfn.deploy.knative import AUTOSCALING_PREFIX
 from kfn.deploy.rules._core import Report, Rule, Violation, join, rule
 
-PREFIX = "autoscaling.knative.dev/"
+PREFIX = AUTOSCALING_PREFIX
 KPA = "kpa.autoscaling.knative.dev"
 HPA = "hpa.autoscaling.knative.dev"
 _INT32_MAX = 2**31 - 1

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfn.deploy import formats
+from kfn.deploy.knative import RESERVED_ENV_NAMES, VISIBILITY_LABEL
 from kfn.deploy.rules import autoscaling
 from kfn.deploy.rules._core import Report, Rule, items, join, mapping, rule
 from kfn.deploy.rules.common import check_name
@@ -91,7 +92,6 @@ _NETWORKING_ALLOWED = frozenset(
         "http-protocol",
     )
 )
-VISIBILITY_LABEL = "networking.knative.dev/visibility"
 _POD_ALLOWED = frozenset(
     {
         "containers",
@@ -169,7 +169,6 @@ _SECURITY_ALLOWED = frozenset(
     }
 )
 _RESERVED_PORTS = frozenset({8012, 8013, 8022, 9090, 9091, 8008})
-RESERVED_ENV_NAMES = frozenset({"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"})
 _VOLUME_TYPES = frozenset({"secret", "configMap", "projected", "emptyDir"})
 _VOLUME_FLAGS = {
     "persistentVolumeClaim": "kubernetes.podspec-persistent-volume-claim",
