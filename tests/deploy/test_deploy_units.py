@@ -79,6 +79,13 @@ def test_the_kitchen_sink_units_agree_with_the_host_too() -> None:
         assert sorted(selected.functions) == sorted(f.name for f in unit.functions)
 
 
+def test_selecting_a_unit_leaves_the_registry_it_was_given_whole() -> None:
+    app = _app()
+    everything = sorted(app.functions)
+    select_unit(app, "billing")
+    assert sorted(app.functions) == everything
+
+
 def test_a_unit_with_no_functions_stops_the_host() -> None:
     with pytest.raises(RegistrationError, match="KFN_SERVICE_UNIT='nothing'"):
         select_unit(Registry(), "nothing")
