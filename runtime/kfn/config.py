@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kfn._errors import ConfigError
 from kfn._syntax import (
@@ -94,7 +94,7 @@ class Settings:
     emit_timeout: float = EMIT_TIMEOUT_SECONDS
     emit_retries: int = EMIT_RETRIES
     service_unit: str = ""
-    idempotency_store: str = "memory"
+    idempotency_store: str = field(default="memory", repr=False)  # a URL may hold a password
     idempotency_ttl: float = 3600.0
     k_service: str = ""
 

@@ -50,6 +50,11 @@ def test_the_store_and_ttl_are_read_from_the_environment() -> None:
     assert Settings.from_env({}).idempotency_store == "memory"
 
 
+def test_the_settings_never_show_the_store_url() -> None:
+    settings = Settings.from_env({"KFN_IDEMPOTENCY_STORE": "redis://:hunter2@redis:6379/0"})
+    assert "hunter2" not in repr(settings)
+
+
 def test_a_store_that_is_not_a_redis_url_is_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigError, match="KFN_IDEMPOTENCY_STORE") as caught:
         Settings.from_env({"KFN_IDEMPOTENCY_STORE": "postgres://u:hunter2@db/x"})
