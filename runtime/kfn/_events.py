@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kfn import broker_ingress, codec, logs
+from kfn import broker_ingress, codec, logs, tracing
 from kfn._asgi import Receive, Scope, Send, respond, respond_problem
 from kfn._backpressure import Backpressure
 from kfn._body import ClientDisconnected, read_body
 from kfn._errors import EventError, FunctionFailed
 from kfn._inflight import InFlight
-from kfn.problems import Problem
+from kfn.metrics import Metrics
+from kfn.problems import Problem, status_of
 from kfn.routing import Router
 
 
@@ -29,6 +30,7 @@ class EventEndpoint:
         max_body_bytes: int,
         *,
         as_broker: bool = False,
+        metrics: Metrics | None = None,
     ) -> None:
         self.as_broker = as_broker
         """Under `kfn run`, `POST /` stands for the Broker: events enter as its ingress takes them."""
@@ -36,6 +38,7 @@ class EventEndpoint:
         self.backpressure = backpressure
         self.in_flight = in_flight
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics if metrics is not None else Metrics(in_flight)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, function: str | None
@@ -43,11 +46,13 @@ class EventEndpoint:
         try:
             self.backpressure.check(event=True)
         except EventError as refusal:
+            self.metrics.refuse(refusal.kind, status_of(refusal))
             await answer_error(send, refusal, function, None)
             return
         in_flight = self.in_flight
         in_flight.enter(event=True)
         event_id: str | None = None
+        received = tracing.receive(scope["headers"])
         try:
             headers: list[tuple[bytes, bytes]] = scope["headers"]
             content_type = None
@@ -78,8 +83,11 @@ class EventEndpoint:
                     event_id=event_id,
                 )
             reply_headers, reply_body = codec.encode(mode, replies)
+            reply_headers += tracing.response_headers(replies)
             await respond(send, 200, reply_headers, reply_body)
         except EventError as error:
+            if tracing.logged() is None:  # no function ran: the host refused the request
+                self.metrics.refuse(error.kind, status_of(error))
             await answer_error(send, error, function, event_id)
         except ClientDisconnected:
             pass
@@ -89,6 +97,7 @@ class EventEndpoint:
                 send, Problem(500, "internal-error", "the host failed to handle the event")
             )
         finally:
+            tracing.release(received)
             in_flight.leave(event=True)
 
 

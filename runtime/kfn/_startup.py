@@ -63,6 +63,8 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
         from kfn.scheduler import Scheduler
 
         scheduler = Scheduler(router, lifecycle)
+    sender = emitter.Emitter.from_settings(settings, sink, local_broker)
+    sender.metrics = metrics
     return Parts(
         dispatcher=dispatcher,
         router=router,
@@ -72,9 +74,10 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
             lifecycle.in_flight,
             settings.max_body_bytes,
             as_broker=settings.local_broker,
+            metrics=metrics,
         ),
         backpressure=backpressure,
-        emitter=emitter.Emitter.from_settings(settings, sink, local_broker),
+        emitter=sender,
         http_app=http_app,
         local_broker=local_broker,
         scheduler=scheduler,

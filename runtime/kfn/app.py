@@ -11,7 +11,9 @@ named by KFN_FUNCTIONS when the server starts it (ASGI lifespan).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from kfn import _probes, emitter, logs
@@ -36,8 +38,10 @@ from kfn.problems import Problem
 from kfn.registry import Registry, default_registry
 
 if TYPE_CHECKING:
+    from kfn.console import Console
     from kfn.dispatch import Dispatcher
     from kfn.local_broker import LocalBroker
+    from kfn.otel import SpanExporter
     from kfn.routing import Router
     from kfn.scheduler import Scheduler
 
@@ -67,6 +71,8 @@ class App:
         self.lifecycle = Lifecycle(in_flight)
         self.settings: Settings | None = settings
         self.parts: Parts | None = None
+        self.span_exporter: SpanExporter | None = None
+        self.console: Console | None = None
 
     # -- the running host's parts, once started ------------------------------------
 
@@ -103,7 +109,10 @@ class App:
         except ConfigError as error:
             raise StartupError(f"invalid configuration: {error}") from None
         self.settings = settings
-        logs.configure(settings.log_level)
+        logs.configure(settings.log_level, settings.log_format or None)
+        from kfn import otel  # imports OpenTelemetry only when OTEL_* asks for export
+
+        self.span_exporter = otel.start()
         try:
             if self._load:
                 load_modules(settings.functions)
@@ -121,7 +130,10 @@ class App:
                 raise StartupError(
                     f"startup hook {hook.name!r} raised {type(error).__name__}: {error}"
                 ) from error
+        if settings.console and not settings.k_service:
+            self._open_console(settings)
         self.lifecycle.started = True
+        self.metrics.ready()
         logs.event(
             logging.INFO,
             "ready",
@@ -131,6 +143,15 @@ class App:
         if parts.scheduler is not None:
             parts.scheduler.start()
 
+    def _open_console(self, settings: Settings) -> None:
+        """The dev console at /_kfn/ (runtime/kfn/console/), never on Knative."""
+        from kfn.console import Console
+
+        self.console = Console(self)
+        host = os.environ.get("KFN_HOST", "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        logs.event(logging.INFO, "dev console", url=f"http://{host}:{settings.port}/_kfn/")
+
     async def drain(self, reason: str) -> bool:
         """Refuse new work and let in-flight work finish within the grace period (SIGTERM)."""
         grace_period = (self.settings or Settings()).grace_period
@@ -139,6 +160,8 @@ class App:
     async def shutdown(self) -> None:
         """Let in-flight work finish (within the grace period), then run shutdown hooks."""
         parts = self.parts
+        if self.console is not None:
+            self.console.close()
         if parts is not None and parts.scheduler is not None:
             await parts.scheduler.stop()
         self.lifecycle.draining = True
@@ -148,6 +171,10 @@ class App:
                 await run_hook(hook)
             except Exception as error:
                 logs.event(logging.ERROR, "shutdown hook failed", error, hook=hook.name)
+        if self.span_exporter is not None:
+            from kfn import otel
+
+            await asyncio.to_thread(otel.stop, self.span_exporter)
         if parts is None:
             return
         if parts.local_broker is not None:
@@ -190,6 +217,7 @@ class App:
         if path == "/" or path.startswith(EVENTS_PREFIX):
             function = path[len(EVENTS_PREFIX) :] or None
             if scope["method"] != "POST":
+                self.metrics.refuse(METHOD_NOT_ALLOWED.kind, METHOD_NOT_ALLOWED.status)
                 await respond_problem(send, METHOD_NOT_ALLOWED, [(b"allow", b"POST")])
             elif parts is None:
                 await self._refuse(send, function)
@@ -201,6 +229,8 @@ class App:
             await _probes.readiness(send, self.lifecycle, self.registry.readiness_checks)
         elif path == _probes.METRICS_PATH:
             await _probes.metrics(send, self.metrics)
+        elif self.console is not None and (path == "/_kfn" or path.startswith("/_kfn/")):
+            await self.console(scope, receive, send)
         elif parts is not None and parts.http_app is not None:
             await self._user_http(parts, parts.http_app, scope, receive, send)
         else:
@@ -208,6 +238,7 @@ class App:
 
     async def _refuse(self, send: Send, function: str | None) -> None:
         """Answer an event that arrived before startup (or after a failed one)."""
+        self.metrics.refuse("starting", 503)
         await answer_error(
             send, Unavailable("starting", "the host is still starting"), function, None
         )
@@ -218,7 +249,9 @@ class App:
         try:
             parts.backpressure.check(event=False)
         except EventError as refusal:
-            await respond_problem(send, Problem.of(refusal))
+            problem = Problem.of(refusal)
+            self.metrics.refuse(problem.kind, problem.status)
+            await respond_problem(send, problem)
             return
         in_flight = self.lifecycle.in_flight
         in_flight.enter(event=False)

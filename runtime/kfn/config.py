@@ -89,8 +89,11 @@ class Settings:
     reply_source: str = ""
     log_level: str = "INFO"
     access_log: bool = False
+    log_format: str = ""
+    """"json" or "text"; empty: text on a terminal, JSON otherwise."""
     local_broker: bool = False
     schedules: bool = False
+    console: bool = False
     emit_timeout: float = EMIT_TIMEOUT_SECONDS
     emit_retries: int = EMIT_RETRIES
     service_unit: str = ""
@@ -142,6 +145,11 @@ class Settings:
                     f"KFN_LOG_LEVEL={raw!r} must be one of DEBUG, INFO, WARNING, ERROR"
                 )
             kwargs["log_level"] = level
+        if (raw := get("KFN_LOG_FORMAT")) is not None:
+            kind = raw.strip().lower()
+            if kind not in {"json", "text"}:
+                raise ConfigError(f"KFN_LOG_FORMAT={raw!r} must be json or text")
+            kwargs["log_format"] = kind
         if (raw := get("KFN_ACCESS_LOG")) is not None:
             kwargs["access_log"] = _parse_bool("KFN_ACCESS_LOG", raw)
         # The local event loop (runtime/kfn/local_broker.py, runtime/kfn/scheduler.py): `kfn run`
@@ -150,6 +158,8 @@ class Settings:
             kwargs["local_broker"] = _parse_bool("KFN_LOCAL_BROKER", raw)
         if (raw := get("KFN_SCHEDULES")) is not None:
             kwargs["schedules"] = _parse_bool("KFN_SCHEDULES", raw)
+        if (raw := get("KFN_CONSOLE")) is not None:
+            kwargs["console"] = _parse_bool("KFN_CONSOLE", raw)
         if (raw := get("KFN_EMIT_TIMEOUT")) is not None:
             kwargs["emit_timeout"] = parse_duration("KFN_EMIT_TIMEOUT", raw)
         if (raw := get("KFN_EMIT_RETRIES")) is not None:

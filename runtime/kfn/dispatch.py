@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn import tracing
 from kfn._errors import (
     Drop,
     EventDropped,
@@ -113,6 +114,7 @@ class Dispatcher:
             raise errors[0]
         return [o for o in outcomes if isinstance(o, CloudEvent)]
 
+    @tracing.traces_invocations
     async def call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
         """Call one function with one event (once per event when idempotent)."""
         if self.idempotency is not None and target.spec.idempotent:

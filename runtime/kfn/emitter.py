@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn import logs
+from kfn import logs, tracing
 from kfn._errors import ConfigError, DecodingError, EmitError, NoSinkError, is_retried
 from kfn.codec import to_http
 from kfn.codec.attributes import canonical_string, check_attributes
@@ -33,6 +33,8 @@ from kfn.sink import SinkConfig, TokenError
 
 if TYPE_CHECKING:
     import httpx
+
+    from kfn.metrics import Metrics
 
 DEFAULT_TIMEOUT = EMIT_TIMEOUT_SECONDS
 DEFAULT_RETRIES = EMIT_RETRIES
@@ -71,6 +73,8 @@ class Emitter:
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.metrics: Metrics | None = None
+        """Counts emits and their failures when set (the app sets its own)."""
 
     @classmethod
     def from_settings(
@@ -89,6 +93,18 @@ class Emitter:
 
     async def send(self, event: CloudEvent) -> None:
         """Deliver one event to the sink; raise EmitError when it cannot be delivered."""
+        if self.metrics is None:
+            await self._send(event)
+            return
+        span = tracing.current()
+        try:
+            await self._send(event)
+        except BaseException:
+            self.metrics.emitted(span.function if span else None, ok=False)
+            raise
+        self.metrics.emitted(span.function if span else None, ok=True)
+
+    async def _send(self, event: CloudEvent) -> None:
         prepared = self.prepare(event)
         if self.sink.url is not None:
             await self._post(self.sink.url, prepared)
@@ -112,6 +128,7 @@ class Emitter:
         if dumped is not None:
             data = dumped
             attributes.setdefault("datacontenttype", "application/json")
+        tracing.stamp(attributes)
         attributes.update(self.sink.overrides)
         check = {
             name: canonical_string(value) if name == "time" else value
@@ -146,6 +163,7 @@ class Emitter:
         import httpx
 
         headers, body = to_http(event)
+        headers += tracing.headers_for(event.get_attributes())
         client = self.client()
         attempts = self.retries + 1
         last = ""

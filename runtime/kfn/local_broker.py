@@ -21,7 +21,7 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn import broker_ingress, logs
+from kfn import broker_ingress, logs, tracing
 from kfn._errors import EmitError, EventError, NoMatchingFunction, is_retried
 from kfn.broker_ingress import DEFAULT_TTL, TTL_ATTRIBUTE
 from kfn.dispatch import Target, current_invocation
@@ -154,6 +154,7 @@ class LocalBroker:
     # -- delivery ----------------------------------------------------------------------
 
     async def _deliver(self, target: Target, event: CloudEvent, ttl: int, origin: str) -> None:
+        tracing.detach()  # the delivery's parent is the span its event carries
         token = _delivered_ttl.set(ttl)
         error: BaseException | None = None
         detail = None

@@ -20,7 +20,7 @@ from kfn.filters import AllOf, Filter, FilterError, build_filter
 F = TypeVar("F", bound=Callable[..., Any])
 
 RESERVED_PATHS = ("/", "/metrics")
-RESERVED_PREFIXES = ("/events", "/health")
+RESERVED_PREFIXES = ("/events", "/health", "/_kfn")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 

@@ -2,7 +2,8 @@
 
 A CloudEvent goes out as is; a pydantic model, dict, list, str or bytes is wrapped
 into a new event of the function's `reply_type`, with a fresh id, the configured
-source and the subject of the event it answers.
+source and the subject of the event it answers. Either carries the trace context
+of the invocation that returned it (kfn.tracing).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
+from kfn import tracing
 from kfn._errors import FunctionFailed
 from kfn.codec.event import model_data, new_event
 from kfn.registry import EventFunction
@@ -23,7 +25,7 @@ def build_reply(
     if result is None:
         return None
     if isinstance(result, CloudEvent):
-        return result
+        return tracing.traced(result)
     if spec.reply_type is None:
         raise FunctionFailed(
             f"function {spec.name!r} returned a {type(result).__name__} but declares no reply_type",
@@ -31,13 +33,14 @@ def build_reply(
             function=spec.name,
         )
     data, content_type = _as_data(result)
-    return new_event(
+    reply = new_event(
         spec.reply_type,
         spec.reply_source or default_source,
         data,
         content_type=content_type,
         subject=request.get_subject(),
     )
+    return tracing.traced(reply)
 
 
 def _as_data(result: Any) -> tuple[Any, str | None]:

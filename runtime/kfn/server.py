@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from kfn import logs
 from kfn.config import Settings
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ def serve(settings: Settings, host: str, reload: bool = False) -> int:
         access_log=settings.access_log,
         timeout_graceful_shutdown=int(settings.grace_period) + 1,
         log_level=settings.log_level.lower(),
+        log_config=logs.uvicorn_log_config(
+            settings.log_level, settings.log_format or logs.default_format()
+        ),
         ws="none",  # no function can take a websocket; skip importing a stack
     )
     if reload:

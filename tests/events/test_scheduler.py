@@ -175,19 +175,20 @@ def options(**flags: bool) -> argparse.Namespace:
 def test_kfn_run_turns_the_local_loop_on_off_knative() -> None:
     environ: dict[str, str] = {}
     local_loop(options(), environ)
-    assert environ == {"KFN_LOCAL_BROKER": "true", "KFN_SCHEDULES": "true"}
+    assert environ == {"KFN_LOCAL_BROKER": "true", "KFN_SCHEDULES": "true", "KFN_CONSOLE": "true"}
 
 
 def test_flags_turn_the_local_loop_off() -> None:
     environ: dict[str, str] = {"KFN_SCHEDULES": "true"}
     local_loop(options(no_schedules=True, no_local_broker=True), environ)
-    assert environ == {"KFN_LOCAL_BROKER": "false", "KFN_SCHEDULES": "false"}
+    assert environ == {"KFN_LOCAL_BROKER": "false", "KFN_SCHEDULES": "false", "KFN_CONSOLE": "true"}
 
 
 def test_on_knative_kfn_run_leaves_routing_and_schedules_to_knative() -> None:
     environ = {"K_SERVICE": "shop", "KFN_SCHEDULES": "true"}
     local_loop(options(), environ)
     assert (environ["KFN_LOCAL_BROKER"], environ["KFN_SCHEDULES"]) == ("false", "false")
+    assert environ["KFN_CONSOLE"] == "false"
 
 
 def test_a_value_in_the_environment_is_kept() -> None:

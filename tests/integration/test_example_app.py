@@ -51,7 +51,7 @@ def test_at_root_the_order_is_billed_and_audited(example: Server) -> None:
     )
     assert response.status_code == 200
     metrics = httpx.get(example.url + "/metrics").text
-    assert 'kfn_invocations_total{function="audit",outcome="ok"}' in metrics
+    assert 'kfn_events_total{function="audit",outcome="ok",status="202"}' in metrics
 
 
 def test_a_blocked_customer_is_dropped_for_good(example: Server) -> None:

@@ -91,8 +91,8 @@ def test_root_delivers_to_every_matching_function(contract_server: Server) -> No
     response = post(contract_server, headers=binary_headers("test.multi.x", subject="a"))
     assert response.status_code == 202  # multi_one and multi_two both ran, neither replied
     metrics = httpx.get(contract_server.url + "/metrics").text
-    assert 'kfn_invocations_total{function="multi_one",outcome="ok"}' in metrics
-    assert 'kfn_invocations_total{function="multi_two",outcome="ok"}' in metrics
+    assert 'kfn_events_total{function="multi_one",outcome="ok",status="202"}' in metrics
+    assert 'kfn_events_total{function="multi_two",outcome="ok",status="202"}' in metrics
 
 
 def test_the_function_endpoint_delivers_to_that_function_only(contract_server: Server) -> None:
@@ -102,7 +102,7 @@ def test_the_function_endpoint_delivers_to_that_function_only(contract_server: S
     )
     assert response.status_code == 202
     after = httpx.get(contract_server.url + "/metrics").text
-    line = 'kfn_invocations_total{function="multi_one",outcome="ok"}'
+    line = 'kfn_events_total{function="multi_one",outcome="ok",status="202"}'
     count = [ln for ln in after.splitlines() if ln.startswith(line)]
     assert count == [ln for ln in before.splitlines() if ln.startswith(line)]
 

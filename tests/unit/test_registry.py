@@ -26,7 +26,9 @@ def test_http_functions_record_path_and_methods() -> None:
     assert isinstance(spec, HttpFunction) and spec.methods == ("GET", "POST")
 
 
-@pytest.mark.parametrize("path", ["/", "/events/x", "/events", "/health/liveness", "/metrics"])
+@pytest.mark.parametrize(
+    "path", ["/", "/events/x", "/events", "/health/liveness", "/metrics", "/_kfn/x"]
+)
 def test_reserved_paths_are_refused(path: str) -> None:
     with pytest.raises(RegistrationError, match="reserved"):
         Registry().http(path)(lambda: None)

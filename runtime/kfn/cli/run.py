@@ -50,6 +50,9 @@ def add_parser(subparsers: Any) -> None:
         choices=("podman", "docker"),
         help="with --container: the engine (default: detect)",
     )
+    parser.add_argument(
+        "--no-console", action="store_true", help="do not serve the dev console at /_kfn/"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -64,6 +67,7 @@ def handle(args: argparse.Namespace) -> int:
         os.environ["KFN_FUNCTIONS"] = args.functions
     if args.port is not None:
         os.environ["PORT"] = str(args.port)
+    os.environ["KFN_HOST"] = args.host  # the console's address in the startup line
     local_loop(args, os.environ)
     try:
         settings = Settings.from_env()
@@ -79,7 +83,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def local_loop(args: argparse.Namespace, environ: MutableMapping[str, str]) -> None:
-    """Turn on the local broker and the schedules, unless told not to or on Knative.
+    """Turn on the local broker, the schedules and the console, unless told not to or on Knative.
 
     On Knative (K_SERVICE is set) the Broker routes events and PingSources fire the
     schedules, so `kfn run` as the container's command must do neither. A flag
@@ -89,6 +93,7 @@ def local_loop(args: argparse.Namespace, environ: MutableMapping[str, str]) -> N
     for variable, refused in (
         ("KFN_LOCAL_BROKER", args.no_local_broker),
         ("KFN_SCHEDULES", args.no_schedules),
+        ("KFN_CONSOLE", getattr(args, "no_console", False)),
     ):
         if refused or on_knative:
             environ[variable] = "false"
