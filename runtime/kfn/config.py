@@ -20,6 +20,8 @@ from kfn._syntax import (
 )
 from kfn._syntax import parse_duration as parse_duration_nanos
 
+DEFAULT_PORT = 8080
+"""Knative's default user port; Knative sets PORT in the container."""
 DEFAULT_FUNCTIONS = ("functions",)
 """The modules the host loads when KFN_FUNCTIONS (or [tool.kfn] functions) names none."""
 EMIT_TIMEOUT_SECONDS = 10.0
@@ -80,7 +82,7 @@ def _parse_store(name: str, raw: str) -> str:
 class Settings:
     """The host's configuration; see README "Configuration" for each variable."""
 
-    port: int = 8080
+    port: int = DEFAULT_PORT
     functions: tuple[str, ...] = DEFAULT_FUNCTIONS
     max_body_bytes: int = 4 * 1024 * 1024
     max_in_flight: int = 1000

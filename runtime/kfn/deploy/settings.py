@@ -29,8 +29,7 @@
     [tool.kfn.services.billing]   # a group of functions (service="billing"): its own overrides
     scale = { min-scale = 1 }
 
-The defaults live here too (Knative's `_defaults`): scale to zero, at most 10
-instances, a concurrency target of 100, modest resource requests.
+The defaults live in kfn.deploy.defaults (Knative's `_defaults`).
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from typing import Any
 
 from kfn._syntax import is_module_name
 from kfn.config import DEFAULT_FUNCTIONS
-from kfn.deploy import formats
+from kfn.deploy import defaults, formats
 from kfn.deploy.errors import DeployError
 from kfn.deploy.knative import AUTOSCALING_PREFIX, RESERVED_ENV_NAMES
 
@@ -85,13 +84,6 @@ _SCALE_INTEGERS = frozenset({"min-scale", "max-scale", "initial-scale", "activat
 _SCALE_DURATIONS = frozenset({"window", "scale-down-delay", "scale-to-zero-pod-retention-period"})
 _SCALE_STRINGS = frozenset({"class", "metric", "metric-aggregation-algorithm"})
 KPA = "kpa.autoscaling.knative.dev"
-DEFAULT_SCALE: Mapping[str, str] = {
-    "min-scale": "0",
-    "max-scale": "10",
-    "scale-down-delay": "0s",
-}
-DEFAULT_REQUESTS: Mapping[str, str] = {"cpu": "100m", "memory": "128Mi"}
-DEFAULT_LIMITS: Mapping[str, str] = {"memory": "256Mi"}
 BACKOFF_POLICIES = ("exponential", "linear")
 UNIT_KEYS = (
     "scale",
@@ -173,9 +165,9 @@ class Delivery:
 class UnitSettings:
     """What one Knative Service runs with; the app's settings, overridden per group."""
 
-    scale: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SCALE))
-    requests: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_REQUESTS))
-    limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    scale: Mapping[str, str] = field(default_factory=lambda: dict(defaults.SCALE))
+    requests: Mapping[str, str] = field(default_factory=lambda: dict(defaults.REQUESTS))
+    limits: Mapping[str, str] = field(default_factory=lambda: dict(defaults.LIMITS))
     env: tuple[EnvVar, ...] = ()
     secrets: tuple[str, ...] = ()
     config_maps: tuple[str, ...] = ()
@@ -188,10 +180,8 @@ class UnitSettings:
         scale = dict(self.scale)
         kpa = scale.get("class", KPA) == KPA
         scale.setdefault("metric", "concurrency" if kpa else "cpu")
-        if scale["metric"] == "concurrency":
-            scale.setdefault("target", "100")
-        elif scale["metric"] == "rps":
-            scale.setdefault("target", "200")
+        if scale["metric"] in defaults.TARGET_BY_METRIC:
+            scale.setdefault("target", defaults.TARGET_BY_METRIC[scale["metric"]])
         return {AUTOSCALING_PREFIX + key: scale[key] for key in SCALE_KEYS if key in scale}
 
 
@@ -201,12 +191,12 @@ class Settings:
 
     name: str
     project_dir: Path = Path(".")
-    namespace: str = "default"
-    broker: str = "default"
+    namespace: str = defaults.NAMESPACE
+    broker: str = defaults.BROKER
     image: str | None = None
     functions: tuple[str, ...] = DEFAULT_FUNCTIONS
-    output: str = "deploy"
-    python_version: str = "3.13"
+    output: str = defaults.OUTPUT
+    python_version: str = defaults.PYTHON_VERSION
     base_image: str | None = None  # None: python:<python_version>-slim
     event_types: bool = True
     delivery: Delivery = field(default_factory=Delivery)
@@ -257,9 +247,9 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
             )
         name = formats.dns_name(project_name)
     _check(table, "name", name, formats.is_dns1035_label(name), _DNS1035_HINT)
-    namespace = table.text("namespace") or "default"
+    namespace = table.text("namespace") or defaults.NAMESPACE
     _check(table, "namespace", namespace, formats.is_dns1123_label(namespace), _DNS1123_HINT)
-    broker = table.text("broker") or "default"
+    broker = table.text("broker") or defaults.BROKER
     _check(table, "broker", broker, formats.is_dns1123_subdomain(broker), _DNS1123_HINT)
     image = table.text("image")
     if image is not None:
@@ -273,7 +263,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
             is_module_name(module),
             "an importable module name such as 'functions' or 'app.handlers'",
         )
-    output = table.text("output") or "deploy"
+    output = table.text("output") or defaults.OUTPUT
     _check(
         table,
         "output",
@@ -281,7 +271,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
         not Path(output).is_absolute() and ".." not in Path(output).parts,
         "a folder inside the project",
     )
-    python_version = table.text("python-version") or "3.13"
+    python_version = table.text("python-version") or defaults.PYTHON_VERSION
     _check(
         table,
         "python-version",

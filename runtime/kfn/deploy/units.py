@@ -19,13 +19,13 @@ from kfn._errors import ConfigError
 from kfn._units import functions_of_unit
 from kfn.config import Settings as HostSettings
 from kfn.config import parse_duration
+from kfn.deploy import defaults
 from kfn.deploy.errors import DeployError
 from kfn.deploy.settings import Settings, UnitSettings
 from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, where_defined
 
-DRAIN_SECONDS = 30
-"""How long Knative's queue-proxy drains before the container gets SIGTERM (CONTRACT.md 3a)."""
-MAX_TIMEOUT_SECONDS = 600
+DRAIN_SECONDS = defaults.DRAIN_SECONDS
+MAX_TIMEOUT_SECONDS = defaults.MAX_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfn.config import DEFAULT_FUNCTIONS
+from kfn._probes import LIVENESS_PATH, READINESS_PATH
+from kfn.config import DEFAULT_FUNCTIONS, DEFAULT_PORT
 from kfn.deploy.knative import VISIBILITY_LABEL
 from kfn.deploy.resources import common
 from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, Settings
 from kfn.deploy.units import Unit
 from kfn.registry import EventFunction
 
-PORT = 8080
+PORT = DEFAULT_PORT
 """Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
 CONTAINER_NAME = "function"
-READINESS_PATH = "/health/readiness"
-LIVENESS_PATH = "/health/liveness"
 
 
 def security_context() -> dict[str, Any]:
