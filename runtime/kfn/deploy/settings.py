@@ -29,7 +29,8 @@
     [tool.kfn.services.billing]   # a group of functions (service="billing"): its own overrides
     scale = { min-scale = 1 }
 
-The defaults live in kfn.deploy.defaults (Knative's `_defaults`).
+The types live in kfn.deploy.types, the defaults in kfn.deploy.defaults, as Knative
+keeps `_types`, `_defaults` and `_validation` apart; this module reads and checks.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from kfn._syntax import is_module_name
 from kfn.config import DEFAULT_FUNCTIONS
 from kfn.deploy import defaults, formats
 from kfn.deploy.errors import DeployError
-from kfn.deploy.knative import AUTOSCALING_PREFIX, RESERVED_ENV_NAMES
+from kfn.deploy.knative import AUTOSCALING_PREFIX, RESERVED_ENV_NAMES, SCALE_KEYS
+from kfn.deploy.types import Delivery, Destination, EnvVar, Settings, UnitSettings
 
 PYPROJECT = "pyproject.toml"
 IDEMPOTENCY_STORE_ENV = "KFN_IDEMPOTENCY_STORE"
@@ -62,28 +64,9 @@ MANAGED_ENV = frozenset(
         IDEMPOTENCY_TTL_ENV,
     }
 )
-SCALE_KEYS = (
-    "class",
-    "min-scale",
-    "max-scale",
-    "initial-scale",
-    "activation-scale",
-    "metric",
-    "target",
-    "target-utilization-percentage",
-    "target-burst-capacity",
-    "window",
-    "panic-window-percentage",
-    "panic-threshold-percentage",
-    "scale-down-delay",
-    "scale-to-zero-pod-retention-period",
-    "metric-aggregation-algorithm",
-)
-"""Every autoscaling annotation a revision template takes, in the order they are written."""
 _SCALE_INTEGERS = frozenset({"min-scale", "max-scale", "initial-scale", "activation-scale"})
 _SCALE_DURATIONS = frozenset({"window", "scale-down-delay", "scale-to-zero-pod-retention-period"})
 _SCALE_STRINGS = frozenset({"class", "metric", "metric-aggregation-algorithm"})
-KPA = "kpa.autoscaling.knative.dev"
 BACKOFF_POLICIES = ("exponential", "linear")
 UNIT_KEYS = (
     "scale",
@@ -114,102 +97,6 @@ APP_KEYS = (
 
 class SettingsError(DeployError):
     """A `[tool.kfn]` key or value is wrong; the message names it."""
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    """One container env var: a literal value, or one key of a Secret or a ConfigMap."""
-
-    name: str
-    value: str | None = None
-    secret: str | None = None
-    config_map: str | None = None
-    key: str | None = None
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where events go: an absolute URI, or a reference (with an optional relative URI)."""
-
-    uri: str | None = None
-    api_version: str | None = None
-    kind: str | None = None
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A Trigger's delivery; every field is optional and None leaves the Broker's default."""
-
-    retry: int | None = None
-    backoff_policy: str | None = None
-    backoff_delay: str | None = None  # ISO-8601
-    timeout: str | None = None  # ISO-8601
-    dead_letter_sink: Destination | None = None
-
-    def merged(self, override: Delivery) -> Delivery:
-        """This delivery with every field `override` sets replaced."""
-        changes = {
-            name: getattr(override, name)
-            for name in self.__dataclass_fields__
-            if getattr(override, name) is not None
-        }
-        return replace(self, **changes)
-
-    @property
-    def empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
-
-
-@dataclass(frozen=True)
-class UnitSettings:
-    """What one Knative Service runs with; the app's settings, overridden per group."""
-
-    scale: Mapping[str, str] = field(default_factory=lambda: dict(defaults.SCALE))
-    requests: Mapping[str, str] = field(default_factory=lambda: dict(defaults.REQUESTS))
-    limits: Mapping[str, str] = field(default_factory=lambda: dict(defaults.LIMITS))
-    env: tuple[EnvVar, ...] = ()
-    secrets: tuple[str, ...] = ()
-    config_maps: tuple[str, ...] = ()
-    container_concurrency: int = 0
-    timeout_seconds: int | None = None  # None: derived from the functions' timeouts
-    service_account: str | None = None
-
-    def annotations(self) -> dict[str, str]:
-        """The autoscaling annotations, defaults filled in by class and metric."""
-        scale = dict(self.scale)
-        kpa = scale.get("class", KPA) == KPA
-        scale.setdefault("metric", "concurrency" if kpa else "cpu")
-        if scale["metric"] in defaults.TARGET_BY_METRIC:
-            scale.setdefault("target", defaults.TARGET_BY_METRIC[scale["metric"]])
-        return {AUTOSCALING_PREFIX + key: scale[key] for key in SCALE_KEYS if key in scale}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything `kfn manifests` needs besides the functions themselves."""
-
-    name: str
-    project_dir: Path = Path(".")
-    namespace: str = defaults.NAMESPACE
-    broker: str = defaults.BROKER
-    image: str | None = None
-    functions: tuple[str, ...] = DEFAULT_FUNCTIONS
-    output: str = defaults.OUTPUT
-    python_version: str = defaults.PYTHON_VERSION
-    base_image: str | None = None  # None: python:<python_version>-slim
-    event_types: bool = True
-    delivery: Delivery = field(default_factory=Delivery)
-    unit: UnitSettings = field(default_factory=UnitSettings)
-    services: Mapping[str, UnitSettings] = field(default_factory=dict)
-
-    def for_unit(self, name: str) -> UnitSettings:
-        return self.services.get(name, self.unit)
-
-    @property
-    def base(self) -> str:
-        """The image both Dockerfile stages start from."""
-        return self.base_image or f"python:{self.python_version}-slim"
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -670,3 +557,20 @@ class _Table:
                 raise SettingsError(
                     f"{self.where}: unknown key {key!r}{hint}; the keys are {', '.join(allowed)}"
                 )
+
+
+__all__ = [
+    "IDEMPOTENCY_STORE_ENV",
+    "IDEMPOTENCY_TTL_ENV",
+    "PYPROJECT",
+    "Delivery",
+    "Destination",
+    "EnvVar",
+    "Settings",
+    "SettingsError",
+    "UnitSettings",
+    "load",
+    "parse",
+    "parse_decorator_delivery",
+    "parse_delivery",
+]

@@ -10,12 +10,12 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
-from kfn.deploy import formats
+from kfn.deploy import formats, knative
 from kfn.deploy.knative import AUTOSCALING_PREFIX
 from kfn.deploy.rules._core import Report, Rule, Violation, join, rule
 
 PREFIX = AUTOSCALING_PREFIX
-KPA = "kpa.autoscaling.knative.dev"
+KPA = knative.KPA
 HPA = "hpa.autoscaling.knative.dev"
 _INT32_MAX = 2**31 - 1
 _SECOND = formats.NANOS_PER_SECOND
