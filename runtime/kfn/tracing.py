@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import random
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -129,11 +129,14 @@ def from_attributes(attributes: Mapping[str, Any]) -> TraceParent | None:
 
 
 def new_span_id() -> str:
-    return f"{random.getrandbits(64) or 1:016x}"
+    """8 random bytes as hex, never all zero (W3C: an all-zero id is invalid)."""
+    found = os.urandom(8).hex()
+    return found if found != _ZERO_SPAN else new_span_id()
 
 
 def new_trace_id() -> str:
-    return f"{random.getrandbits(128) or 1:032x}"
+    found = os.urandom(16).hex()
+    return found if found != _ZERO_TRACE else new_trace_id()
 
 
 class Span:
