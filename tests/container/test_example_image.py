@@ -44,6 +44,12 @@ def test_the_image_runs_as_the_dockerfiles_numeric_non_root_user(
     assert uid.stdout.strip() == final.all("USER")[0].split(":")[0] != "0"
 
 
+def test_the_image_holds_the_extras_the_settings_name(podman: Podman, image: str) -> None:
+    """[tool.kfn] extras = ["idempotency"]: the Redis client for ship's claims."""
+    found = podman.call("run", "--rm", "--entrypoint", "python3", image, "-c", "import redis")
+    assert found.returncode == 0, found.stderr
+
+
 def test_a_write_outside_tmp_fails_and_tmp_is_writable(podman: Podman, image: str) -> None:
     with running(podman, image) as container:
         container.wait_ready()

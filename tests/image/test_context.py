@@ -16,7 +16,10 @@ Name: shop
 Version: 1.2.0
 Requires-Dist: kfn-host
 Requires-Dist: tomli; python_version < "3.11"
+Provides-Extra: dev
 Requires-Dist: pytest; extra == "dev"
+Provides-Extra: store
+Requires-Dist: redis>=5; python_version >= "3.11" and extra == "store"
 """
 
 
@@ -32,8 +35,24 @@ def _wheel(folder: Path, *files: str) -> Path:
 def test_a_wheel_gives_its_name_version_requirements_and_importable_names(tmp_path: Path) -> None:
     wheel = read_wheel(_wheel(tmp_path, "shop/__init__.py", "helpers.py"))
     assert (wheel.name, wheel.version) == ("shop", "1.2.0")
-    assert wheel.requirements == ("kfn-host", 'tomli; python_version < "3.11"')
+    assert wheel.requirements() == ["kfn-host", 'tomli; python_version < "3.11"']
     assert wheel.top_level == {"shop", "helpers"}
+
+
+def test_the_chosen_extras_add_their_requirements_without_the_extra_clause(
+    tmp_path: Path,
+) -> None:
+    wheel = read_wheel(_wheel(tmp_path))
+    assert wheel.requirements(["Store"])[2:] == ['redis>=5; python_version >= "3.11"']
+    assert wheel.requirements(["dev"])[2:] == ["pytest"]
+
+
+def test_an_extra_the_project_does_not_have_is_an_error_listing_its_extras(
+    tmp_path: Path,
+) -> None:
+    wheel = read_wheel(_wheel(tmp_path))
+    with pytest.raises(BuildError, match=r"no extra 'redis' \(its extras: dev, store\)"):
+        wheel.requirements(["redis"])
 
 
 def test_functions_the_wheel_installs_are_not_copied_and_the_others_are(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ APP_KEYS = (
     "output",
     "python-version",
     "base-image",
+    "extras",
     "event-types",
     "delivery",
     "idempotency",
@@ -169,6 +170,15 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
     base_image = table.text("base-image")
     if base_image is not None:
         _check(table, "base-image", base_image, formats.is_image_reference(base_image), _IMAGE_HINT)
+    extras = table.strings("extras") or ()
+    for extra in extras:
+        _check(
+            table,
+            "extras",
+            extra,
+            bool(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", extra)),
+            "the name of an optional-dependencies group of the project, such as 'redis'",
+        )
     event_types = table.boolean("event-types", default=True)
     delivery_table = table.table("delivery")
     delivery = parse_delivery(delivery_table) if delivery_table is not None else Delivery()
@@ -200,6 +210,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
         output=output,
         python_version=python_version,
         base_image=base_image,
+        extras=extras,
         event_types=event_types,
         delivery=delivery,
         unit=unit,

@@ -97,6 +97,7 @@ class Settings:
     output: str = defaults.OUTPUT
     python_version: str = defaults.PYTHON_VERSION
     base_image: str | None = None  # None: python:<python_version>-slim
+    extras: tuple[str, ...] = ()  # the project's optional dependencies the image installs
     event_types: bool = True
     delivery: Delivery = field(default_factory=Delivery)
     unit: UnitSettings = field(default_factory=UnitSettings)

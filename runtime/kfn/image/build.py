@@ -9,6 +9,7 @@ engine's layer cache keeps what is worth keeping, pip's cache the downloads.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def build(settings: Settings, request: BuildRequest, report: Report = report_to_
     epoch = source_date_epoch()
     with tempfile.TemporaryDirectory(prefix="kfn-build-") as scratch:
         directory = Path(scratch)
-        prepare(settings, found, directory, epoch, progress)
+        prepare(settings, engine, base, platform, found, directory, epoch, progress)
         command = engine.build(
             dockerfile=request.dockerfile.resolve(),
             context=directory,
@@ -108,6 +109,9 @@ def build(settings: Settings, request: BuildRequest, report: Report = report_to_
 
 def prepare(
     settings: Settings,
+    engine: Engine,
+    base: str,
+    platform: str | None,
     found: target.Target,
     directory: Path,
     epoch: int,
@@ -125,22 +129,27 @@ def prepare(
     )
     deps = directory / "deps" / "wheels"
     deps.mkdir(parents=True)
-    wanted: list[str] = []
-    for requirement in project.requirements:
+    requirements = project.requirements(settings.extras)
+    wanted: list[str] = []  # for pip download: requirements, local wheels as files
+    installed: list[str] = []  # for pip install in the image: local ones by name only
+    for requirement in requirements:
         name = context.requirement_name(requirement)
         source = context.local_source(name)
         if source is None or name == context.canonical(project.name):
             wanted.append(requirement)
+            installed.append(requirement)
             continue
         local = context.build_wheel(source, deps, epoch=epoch, what=f"{name} from {source}")
         wanted.append(str(local.path))
+        installed.append(name + requirement[len(requirement.split(";")[0]) :])
     progress(
-        f"downloading {project.name}'s {len(project.requirements)} requirements and their "
+        f"downloading {project.name}'s {len(requirements)} requirements and their "
         f"dependencies as wheels for {found.describe()}"
     )
     context.download(wanted, found, deps, epoch=epoch)
     context.download_pip(directory / "pip", epoch=epoch)
-    context.write_lines(directory / "deps" / "requirements.txt", project.requirements)
+    context.write_lines(directory / "deps" / "requirements.txt", installed)
+    complete(engine, base, platform, found, directory, epoch)
     context.write_lines(
         directory / "project" / "requirements.txt", [f"{project.name}=={project.version}"]
     )
@@ -149,6 +158,59 @@ def prepare(
     for source in context.app_sources(project_dir, settings.functions, project):
         context.copy_sources(source, app / source.name)
     context.settle(directory, epoch)
+
+
+MISSING = re.compile(r"No matching distribution found for (\S+)")
+COMPLETION_ROUNDS = 10
+
+
+def complete(
+    engine: Engine,
+    base: str,
+    platform: str | None,
+    found: target.Target,
+    directory: Path,
+    epoch: int,
+) -> None:
+    """Download what only the target's interpreter asks for, until its pip finds everything.
+
+    pip on the host evaluates environment markers for the host's Python: a dependency
+    for `python_full_version < "3.11.3"` is skipped on 3.11.7 but needed on 3.11.2. So
+    the base image's own pip resolves the requirements against the wheelhouse (no
+    network, nothing installed) and names what is missing.
+    """
+    check = engine.run(
+        base,
+        options=["--network", "none", "--volume", f"{directory}:/install:ro"],
+        platform=platform,
+        entrypoint="python3",
+        arguments=[
+            "/install/pip/pip.whl/pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--target",
+            "/tmp/kfn-check",
+            "--find-links",
+            "/install/deps/wheels",
+            "--requirement",
+            "/install/deps/requirements.txt",
+        ],
+    )
+    for _ in range(COMPLETION_ROUNDS):
+        result = subprocess.run(check, capture_output=True, text=True, timeout=300)
+        if result.returncode == 0:
+            return
+        missing = MISSING.findall(result.stderr + result.stdout)
+        if not missing:
+            raise BuildError(
+                f"the base image's pip cannot install the wheelhouse: "
+                f"{context.pip_errors(result.stderr + result.stdout)}"
+            )
+        context.download(missing, found, directory / "deps" / "wheels", epoch=epoch)
+    raise BuildError(f"the wheelhouse is still incomplete after {COMPLETION_ROUNDS} rounds")
 
 
 def run(

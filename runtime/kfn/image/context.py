@@ -44,7 +44,8 @@ SKIPPED_DIRS = frozenset(
 )
 """Never part of a project's sources (with hidden entries, *.egg-info and virtualenvs)."""
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_EXTRA_MARKER = re.compile(r"\bextra\s*==")
+_EXTRA_CLAUSE = re.compile(r"""(\s+and)?\s*\bextra\s*==\s*["'](?P<extra>[^"']+)["'](\s+and\b)?""")
+"""`extra == "name"` in a Requires-Dist marker, as build backends write it (last, or first)."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,28 @@ class Wheel:
     path: Path
     name: str
     version: str
-    requirements: tuple[str, ...]  # Requires-Dist without the extras' lines
+    requires: tuple[str, ...]  # Requires-Dist, as written (extras' lines included)
+    extras: frozenset[str]  # Provides-Extra, canonical names
     top_level: frozenset[str]  # the importable names it installs
+
+    def requirements(self, extras: Iterable[str] = ()) -> list[str]:
+        """What installing the wheel with `extras` needs: each line, its extra clause removed."""
+        wanted = {canonical(extra) for extra in extras}
+        unknown = sorted(wanted - self.extras)
+        if unknown:
+            offered = ", ".join(sorted(self.extras)) or "none"
+            raise BuildError(
+                f"[tool.kfn] extras: {self.name} has no extra {unknown[0]!r} (its extras: {offered})"
+            )
+        lines = []
+        for line in self.requires:
+            match = _EXTRA_CLAUSE.search(line)
+            if match is None:
+                lines.append(line)
+            elif canonical(match.group("extra")) in wanted:
+                rest = _EXTRA_CLAUSE.sub("", line).strip()
+                lines.append(rest[:-1].strip() if rest.endswith(";") else rest)
+        return lines
 
 
 def canonical(name: str) -> str:
@@ -84,14 +105,12 @@ def read_wheel(path: Path) -> Wheel:
         if first.endswith((".dist-info", ".data")):
             continue
         top_level.add(first[: -len(".py")] if first.endswith(".py") else first)
-    requirements = tuple(
-        line for line in metadata.get_all("Requires-Dist") or () if not _EXTRA_MARKER.search(line)
-    )
     return Wheel(
         path=path,
         name=str(metadata["Name"]),
         version=str(metadata["Version"]),
-        requirements=requirements,
+        requires=tuple(metadata.get_all("Requires-Dist") or ()),
+        extras=frozenset(canonical(e) for e in metadata.get_all("Provides-Extra") or ()),
         top_level=frozenset(top_level),
     )
 
