@@ -32,9 +32,9 @@ from kfn._startup import Parts, wire
 from kfn._units import select_unit
 from kfn.config import Settings
 from kfn.lifecycle import Lifecycle, run_hook
-from kfn.loader import load_modules
+from kfn.loader import load_functions
 from kfn.metrics import Metrics
-from kfn.problems import Problem
+from kfn.problems import Problem, not_found
 from kfn.registry import Registry, default_registry
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class App:
         self.parts: Parts | None = None
         self.span_exporter: SpanExporter | None = None
         self.console: Console | None = None
+        self.serves_root = False  # an @http function on / (any method but POST)
 
     # -- the running host's parts, once started ------------------------------------
 
@@ -115,13 +116,14 @@ class App:
         self.span_exporter = otel.start()
         try:
             if self._load:
-                load_modules(settings.functions)
+                load_functions(settings.functions, self.registry)
             if settings.service_unit:
                 self.registry = select_unit(self.registry, settings.service_unit)
             parts = wire(settings, self.registry, self.lifecycle, self.metrics)
         except (LoadError, RegistrationError, ConfigError) as error:
             raise StartupError(str(error)) from None
         self.parts = parts
+        self.serves_root = any(f.path == "/" for f in self.registry.http_functions)
         emitter.install(parts.emitter)
         for hook in self.registry.startup_hooks:
             try:
@@ -216,7 +218,10 @@ class App:
         parts = self.parts
         if path == "/" or path.startswith(EVENTS_PREFIX):
             function = path[len(EVENTS_PREFIX) :] or None
-            if scope["method"] != "POST":
+            if scope["method"] != "POST" and path == "/" and self.serves_root:
+                assert parts is not None and parts.http_app is not None
+                await self._user_http(parts, parts.http_app, scope, receive, send)
+            elif scope["method"] != "POST":
                 self.metrics.refuse(METHOD_NOT_ALLOWED.kind, METHOD_NOT_ALLOWED.status)
                 await respond_problem(send, METHOD_NOT_ALLOWED, [(b"allow", b"POST")])
             elif parts is None:
@@ -234,7 +239,7 @@ class App:
         elif parts is not None and parts.http_app is not None:
             await self._user_http(parts, parts.http_app, scope, receive, send)
         else:
-            await respond_problem(send, Problem(404, "not-found", f"no route for {path}"))
+            await respond_problem(send, not_found(path))
 
     async def _refuse(self, send: Send, function: str | None) -> None:
         """Answer an event that arrived before startup (or after a failed one)."""

@@ -8,7 +8,9 @@ function can reply. pydantic is imported only when some function needs it.
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,16 +111,61 @@ def bind(spec: EventFunction) -> Binding:
                     f"pydantic cannot validate ({error})"
                 ) from None
             parameters.append(Parameter(param.name, TYPED, keyword, validator))
-    returns = hints.get("return", inspect.Signature.empty)
-    can_reply_data = returns not in (None, type(None), inspect.Signature.empty) and not (
-        _is_event_type(returns)
-    )
-    if can_reply_data and spec.reply_type is None and not _may_return_event(returns):
+    if spec.reply_type is None:
+        _check_no_data_returned(spec, where, hints.get("return", inspect.Signature.empty))
+    return Binding(tuple(parameters))
+
+
+def _check_no_data_returned(spec: EventFunction, where: str, returns: Any) -> None:
+    """Refuse a function without reply_type that may return data: its events would fail."""
+    if _is_event_type(returns) or _may_return_event(returns):
+        return
+    if returns not in (None, type(None), inspect.Signature.empty):
         raise RegistrationError(
             f"function {spec.name!r} in {where}: it returns {returns!r} but declares no "
             "reply_type; add reply_type='...' to @cloudevent, or return a CloudEvent"
         )
-    return Binding(tuple(parameters))
+    line = _value_returned_at(spec.func)
+    if line is not None:
+        raise RegistrationError(
+            f"function {spec.name!r} in {where}: it returns a value (line {line}) but declares "
+            "no reply_type; add reply_type='...' to @cloudevent, return None, or annotate it "
+            "`-> CloudEvent` when it returns events"
+        )
+
+
+def _value_returned_at(func: Callable[..., Any]) -> int | None:
+    """The line of the function's first `return <value>` (not `return None`), if any.
+
+    Read from the source, so an unannotated function that returns data is refused at
+    startup instead of answering every event 500. Nested functions do not count;
+    without source (a builtin, a lambda in a REPL) there is nothing to read.
+    """
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        first_line = inspect.getsourcelines(func)[1]
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return None
+    definition = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)),
+        None,
+    )
+    if definition is None:
+        return None
+    pending: list[ast.AST] = list(definition.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Return) and not _is_none(node.value):
+            return first_line + node.lineno - 1
+        pending.extend(ast.iter_child_nodes(node))
+    return None
+
+
+def _is_none(value: Any) -> bool:
+    return value is None or (isinstance(value, ast.Constant) and value.value is None)
 
 
 def _may_return_event(returns: Any) -> bool:

@@ -128,4 +128,9 @@ class Problem:
         return f"Problem({self.status}, {self.kind!r}, {self.detail!r})"
 
 
-__all__ = ["Problem", "is_retried", "status_of"]
+def not_found(path: str) -> Problem:
+    """No route for the path, whether or not the app has `@http` functions."""
+    return Problem(404, "not-found", f"no route for {path}")
+
+
+__all__ = ["Problem", "is_retried", "not_found", "status_of"]

@@ -19,7 +19,8 @@ from kfn.filters import AllOf, Filter, FilterError, build_filter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RESERVED_PATHS = ("/", "/metrics")
+EVENT_ENDPOINT = "/"  # POST only: any other method on / may be an @http function
+RESERVED_PATHS = ("/metrics",)
 RESERVED_PREFIXES = ("/events", "/health", "/_kfn")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -145,12 +146,6 @@ class Registry:
                 raise RegistrationError(
                     f"@http in {where}: the path must be a string starting with '/', got {path!r}"
                 )
-            if _is_reserved(path):
-                raise RegistrationError(
-                    f"@http({path!r}) in {where}: {path!r} is reserved by the host "
-                    "(POST / and /events/* take CloudEvents, /health/* are the probes, "
-                    "/metrics is Prometheus); choose another path"
-                )
             if isinstance(methods, str):
                 raise RegistrationError(
                     f"@http({path!r}) in {where}: methods must be a list, e.g. methods=['GET']"
@@ -160,6 +155,13 @@ class Registry:
             if unknown or not upper:
                 raise RegistrationError(
                     f"@http({path!r}) in {where}: unknown HTTP method(s) {unknown or methods!r}"
+                )
+            if _is_reserved(path, upper):
+                raise RegistrationError(
+                    f"@http({path!r}, methods={list(upper)!r}) in {where}: this is reserved by "
+                    "the host (POST / and /events/* take CloudEvents, /health/* are the "
+                    "probes, /metrics is Prometheus; / is yours for any other method); "
+                    "choose another path or method"
                 )
             self.add(
                 HttpFunction(
@@ -267,8 +269,10 @@ def check_idempotency(label: str, idempotent: object, key: object) -> None:
         )
 
 
-def _is_reserved(path: str) -> bool:
+def _is_reserved(path: str, methods: tuple[str, ...]) -> bool:
     trimmed = path.rstrip("/") or "/"
+    if trimmed == EVENT_ENDPOINT:
+        return "POST" in methods
     if trimmed in RESERVED_PATHS:
         return True
     return any(trimmed == p or trimmed.startswith(p + "/") for p in RESERVED_PREFIXES)

@@ -27,11 +27,25 @@ def test_http_functions_record_path_and_methods() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/events/x", "/events", "/health/liveness", "/metrics", "/_kfn/x"]
+    "path", ["/events/x", "/events", "/health/liveness", "/metrics", "/_kfn/x"]
 )
 def test_reserved_paths_are_refused(path: str) -> None:
     with pytest.raises(RegistrationError, match="reserved"):
         Registry().http(path)(lambda: None)
+
+
+def test_post_on_root_is_refused_as_the_event_endpoint() -> None:
+    with pytest.raises(
+        RegistrationError, match=r"reserved.*POST / and /events/\* take CloudEvents"
+    ):
+        Registry().http("/", methods=["GET", "POST"])(lambda: None)
+
+
+@pytest.mark.parametrize("methods", [["GET"], ["GET", "PUT", "DELETE"]])
+def test_root_may_be_an_http_function_for_any_method_but_post(methods: list[str]) -> None:
+    reg = Registry()
+    reg.http("/", methods=methods, name="home")(lambda: None)
+    assert reg.functions["home"].path == "/"  # type: ignore[attr-defined]
 
 
 def test_names_are_unique_ignoring_case_and_dashes() -> None:

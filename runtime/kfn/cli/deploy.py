@@ -69,7 +69,7 @@ def add_parser(subparsers: Any) -> None:
         "wheels for the base image's Python and platform, and build the image with podman "
         "or docker (whichever works) without network access in the build.",
     )
-    _common(build, image_required=True)
+    _common(build)
     build.add_argument(
         "--engine", choices=("podman", "docker"), help="container engine (default: detect)"
     )
@@ -88,7 +88,7 @@ def add_parser(subparsers: Any) -> None:
         description="Generate the app's Knative resources for an image and apply them to "
         "the current kubectl context.",
     )
-    _common(deploy, image_required=True)
+    _common(deploy)
     deploy.add_argument("--context", help="kubectl context (default: the current one)")
     deploy.add_argument(
         "--prune",
@@ -103,15 +103,11 @@ def add_parser(subparsers: Any) -> None:
     deploy.set_defaults(handler=handle_deploy)
 
 
-def _common(parser: argparse.ArgumentParser, image_required: bool = False) -> None:
+def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project", default=".", help="the project folder, with pyproject.toml (default: .)"
     )
-    parser.add_argument(
-        "--image",
-        required=image_required,
-        help="image reference" + ("" if image_required else " (default: [tool.kfn] image)"),
-    )
+    parser.add_argument("--image", help="image reference (default: [tool.kfn] image)")
     parser.add_argument("--namespace", help="namespace (default: [tool.kfn] namespace)")
 
 
@@ -160,11 +156,14 @@ def handle_build(args: argparse.Namespace) -> int:
         settings = settings_module.load(Path(args.project))
     except DeployError as error:
         raise CommandError(str(error)) from None
-    _check_image(args.image)
+    image = args.image or settings.image
+    if not image:
+        raise CommandError("no image: pass --image REF, or set [tool.kfn] image in pyproject.toml")
+    _check_image(image)
     if args.base_image:
         _check_image(args.base_image, "--base-image")
     request = BuildRequest(
-        image=args.image,
+        image=image,
         dockerfile=write_dockerfile(settings),
         engine=args.engine,
         base_image=args.base_image,
@@ -175,7 +174,7 @@ def handle_build(args: argparse.Namespace) -> int:
         build(settings, request)
     except BuildError as error:
         raise CommandError(str(error)) from None
-    print(f"kfn: built {args.image}" + (" and pushed it" if args.push else ""))
+    print(f"kfn: built {image}" + (" and pushed it" if args.push else ""))
     return 0
 
 

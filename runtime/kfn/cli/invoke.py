@@ -23,11 +23,13 @@ def add_parser(subparsers: Any) -> None:
         description="Send a CloudEvent (binary or structured mode) or a plain HTTP request "
         "to a running host, and print the reply.",
     )
-    port = os.environ.get("PORT", "8080")
     parser.add_argument(
         "--target",
-        default=f"http://127.0.0.1:{port}/",
-        help="URL to send to (default: http://127.0.0.1:$PORT/); e.g. .../events/<function>",
+        help="URL to send to (default: http://127.0.0.1:<port>/, the port `kfn run` uses); "
+        "e.g. .../events/<function>",
+    )
+    parser.add_argument(
+        "--port", type=int, help="port on 127.0.0.1 (default: $PORT, [tool.kfn] port or 8080)"
     )
     parser.add_argument(
         "--mode",
@@ -112,9 +114,12 @@ def build_event(args: argparse.Namespace, body: bytes | None) -> Any:
 def handle(args: argparse.Namespace) -> int:
     import httpx
 
+    from kfn.cli import project
     from kfn.codec import Mode, to_http
 
     body = _body(args)
+    port = project.port(args.port, project.load(), os.environ)
+    target = args.target or f"http://127.0.0.1:{port}/"
     headers: dict[str, str] = {}
     if args.mode == "http":
         method = (args.method or ("POST" if body is not None else "GET")).upper()
@@ -129,10 +134,10 @@ def handle(args: argparse.Namespace) -> int:
         print(f"> {args.mode} event {event.get_type()} id={event.get_id()}", file=sys.stderr)
     try:
         response = httpx.request(
-            method, args.target, headers=headers, content=content, timeout=args.timeout
+            method, target, headers=headers, content=content, timeout=args.timeout
         )
     except httpx.HTTPError as error:
-        raise CommandError(f"cannot reach {args.target}: {error}") from None
+        raise CommandError(f"cannot reach {target}: {error}") from None
     print_response(response)
     return 0 if response.is_success else 1
 

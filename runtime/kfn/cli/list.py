@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
 from kfn._errors import CommandError
@@ -19,7 +18,8 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--functions",
-        help="module(s) to load, comma-separated (default: $KFN_FUNCTIONS or 'functions')",
+        help="module(s) to load, comma-separated "
+        "(default: $KFN_FUNCTIONS, [tool.kfn] functions or 'functions')",
     )
     parser.add_argument("--json", action="store_true", help="print JSON, one object per function")
     parser.set_defaults(handler=handle)
@@ -27,38 +27,25 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from kfn._errors import ConfigError, LoadError
+    from kfn.cli import project
     from kfn.config import Settings
-    from kfn.loader import load_modules
+    from kfn.loader import load_functions
     from kfn.registry import default_registry
 
-    if args.functions:
-        os.environ["KFN_FUNCTIONS"] = args.functions
+    defaults = project.load()
+    project.apply_functions(args.functions, defaults)
     try:
         settings = Settings.from_env()
-        load_modules(settings.functions)
+        load_functions(settings.functions, default_registry, check=True)
     except (ConfigError, LoadError) as error:
         raise CommandError(str(error)) from None
-    rows = describe(default_registry.functions.values(), main_service())
+    rows = describe(default_registry.functions.values(), defaults.name if defaults else None)
     if args.json:
         for row in rows:
             print(json.dumps(row))
-    elif not rows:
-        print(f"no functions in {', '.join(settings.functions)}")
     else:
         print(table(rows))
     return 0
-
-
-def main_service() -> str | None:
-    """The app's main Knative Service: `[tool.kfn] name` (or [project] name), if readable."""
-    from pathlib import Path
-
-    try:
-        from kfn.deploy.settings import load
-
-        return load(Path.cwd()).name
-    except Exception:  # no pyproject.toml, or not one kfn can deploy: say nothing
-        return None
 
 
 def describe(functions: Any, main: str | None) -> list[dict[str, Any]]:

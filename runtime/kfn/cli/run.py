@@ -20,9 +20,10 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--functions",
-        help="module(s) to load, comma-separated (default: $KFN_FUNCTIONS or 'functions')",
+        help="module(s) to load, comma-separated "
+        "(default: $KFN_FUNCTIONS, [tool.kfn] functions or 'functions')",
     )
-    parser.add_argument("--port", type=int, help="port (default: $PORT or 8080)")
+    parser.add_argument("--port", type=int, help="port (default: $PORT, [tool.kfn] port or 8080)")
     parser.add_argument(
         "--host",
         default=os.environ.get("KFN_HOST", "127.0.0.1"),
@@ -58,15 +59,15 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from kfn._errors import ConfigError
+    from kfn.cli import project
     from kfn.config import Settings
 
     if args.container:
         return _in_container(args)
     # The app reads its settings from the environment (also in --reload's worker).
-    if args.functions:
-        os.environ["KFN_FUNCTIONS"] = args.functions
-    if args.port is not None:
-        os.environ["PORT"] = str(args.port)
+    defaults = project.load()
+    project.apply_functions(args.functions, defaults)
+    os.environ["PORT"] = str(project.port(args.port, defaults, os.environ))
     os.environ["KFN_HOST"] = args.host  # the console's address in the startup line
     local_loop(args, os.environ)
     try:

@@ -47,14 +47,14 @@ class Generation:
 def load_project(project_dir: Path) -> tuple[Settings, Registry]:
     """Read the settings and import the function modules (their decorators fill the registry)."""
     from kfn._errors import LoadError
-    from kfn.loader import load_modules
+    from kfn.loader import load_functions
 
     settings = settings_module.load(project_dir)
     root = str(project_dir.resolve())
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
-        load_modules(settings.functions)
+        load_functions(settings.functions, default_registry, check=True)
     except LoadError as error:
         raise DeployError(str(error)) from None
     return settings, default_registry

@@ -24,7 +24,7 @@ def _yaml() -> Any:
         import yaml
     except ImportError:  # pragma: no cover - the deploy extra is part of dev
         raise DeployError(
-            "PyYAML is needed to write manifests: pip install 'kfn[deploy]'"
+            "PyYAML is needed to write manifests: pip install 'kfn-host[deploy]'"
         ) from None
     return yaml
 

@@ -6,6 +6,7 @@
     broker = "default"
     image = "registry.example.com/shop:1.0"
     functions = ["functions"]     # the modules to load (KFN_FUNCTIONS)
+    port = 8080                   # where `kfn run` listens and `kfn invoke` sends, locally
     secrets = ["shop-db"]         # every key of these Secrets becomes an env var
 
     [tool.kfn.scale]              # autoscaling.knative.dev/<key> annotations
@@ -84,6 +85,7 @@ APP_KEYS = (
     "broker",
     "image",
     "functions",
+    "port",
     "output",
     "python-version",
     "base-image",
@@ -151,6 +153,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
             is_module_name(module),
             "an importable module name such as 'functions' or 'app.handlers'",
         )
+    port = table.integer("port", low=1, high=65535)
     output = table.text("output") or defaults.OUTPUT
     _check(
         table,
@@ -207,6 +210,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
         broker=broker,
         image=image,
         functions=functions,
+        port=port,
         output=output,
         python_version=python_version,
         base_image=base_image,

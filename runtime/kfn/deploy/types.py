@@ -94,6 +94,7 @@ class Settings:
     broker: str = defaults.BROKER
     image: str | None = None
     functions: tuple[str, ...] = DEFAULT_FUNCTIONS
+    port: int | None = None  # local only: Knative sets PORT in the cluster
     output: str = defaults.OUTPUT
     python_version: str = defaults.PYTHON_VERSION
     base_image: str | None = None  # None: python:<python_version>-slim

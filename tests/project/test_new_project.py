@@ -1,0 +1,251 @@
+"""A project of one's own, as a new user gets it: the built wheel in a fresh virtualenv,
+`kfn new demo`, then `pip install -e '.[dev]'`, `pytest`, `kfn run`, `kfn invoke` and
+`kfn manifests` in it, each as the user types it (no flags beyond the README's).
+
+One virtualenv per session; every server a test starts, the test stops.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, free_port
+
+INSTALL_TIMEOUT = 300
+SOURCE = ("pyproject.toml", "README.md", "runtime")
+"""What the wheel is built from."""
+WARNING = re.compile(r"warning", re.IGNORECASE)
+
+
+@dataclass
+class Venv:
+    root: Path
+    wheelhouse: Path
+    install_output: str
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+    def env(self) -> dict[str, str]:
+        """The user's shell with the virtualenv activated: nothing of this repository."""
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"PYTHONPATH", "KFN_FUNCTIONS", "PORT", "PYTHONHOME"}
+            and not key.startswith("PYTEST_")
+        }
+        environ["VIRTUAL_ENV"] = str(self.root)
+        environ["PATH"] = f"{self.bin}{os.pathsep}{environ.get('PATH', '')}"
+        return environ
+
+    def run(
+        self, *command: str, cwd: Path, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(command), cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=timeout
+        )
+
+    def pip(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        """pip for the virtualenv (the suite's own pip, pointed at it with --python)."""
+        return subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(self.bin / "python"), *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+        )
+
+
+def _check(result: subprocess.CompletedProcess[str], what: str) -> str:
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{what} failed:\n{output}"
+    return output
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    """kfn-host built as a wheel and installed, with the test tools, into a new virtualenv.
+
+    The virtualenv gets setuptools first and builds without isolation, which saves
+    creating a throwaway build environment for each of the two builds.
+    """
+    base = tmp_path_factory.mktemp("user")
+    root, wheelhouse = base / "venv", base / "wheels"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    environment = Venv(root, wheelhouse, "")
+    quiet = ("--no-compile", "--no-warn-script-location")
+    output = _check(environment.pip("install", *quiet, "setuptools>=77", cwd=base), "setuptools")
+    source = base / "source"  # setuptools builds in the tree: keep build/ out of the repository
+    source.mkdir()
+    for name in SOURCE:
+        if (REPO / name).is_dir():
+            skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+            shutil.copytree(REPO / name, source / name, ignore=skip)
+        else:
+            shutil.copy2(REPO / name, source / name)
+    build = environment.pip(
+        "wheel", "--no-build-isolation", "--no-deps", "-w", str(wheelhouse), str(source), cwd=base
+    )
+    output += _check(build, "building the wheel")
+    (wheel,) = wheelhouse.glob("kfn_host-*.whl")
+    install = environment.pip(
+        "install",
+        *quiet,
+        f"kfn-host[deploy] @ {wheel.as_uri()}",
+        "pytest>=8",
+        "pytest-asyncio",
+        cwd=base,
+    )
+    environment.install_output = output + _check(install, "installing the wheel")
+    return environment
+
+
+@pytest.fixture(scope="session")
+def demo(venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`kfn new demo`, then `pip install -e '.[dev]'` in it (kfn-host from the wheel)."""
+    home = tmp_path_factory.mktemp("projects")
+    _check(venv.run("kfn", "new", "demo", cwd=home), "kfn new demo")
+    project = home / "demo"
+    installed = venv.pip(
+        "install",
+        "--no-build-isolation",
+        "--no-compile",
+        "--find-links",
+        str(venv.wheelhouse),
+        "-e",
+        ".[dev]",
+        cwd=project,
+    )
+    _check(installed, "pip install -e '.[dev]' in the new project")
+    return project
+
+
+def test_the_wheel_builds_and_installs_without_packaging_warnings(venv: Venv) -> None:
+    assert not WARNING.search(venv.install_output), venv.install_output
+
+
+def test_kfn_version_names_the_installed_distribution(venv: Venv, tmp_path: Path) -> None:
+    result = venv.run("kfn", "--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"kfn-host \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_kfn_new_writes_a_project_with_functions_tests_and_settings(demo: Path) -> None:
+    files = {str(p.relative_to(demo)) for p in demo.rglob("*") if p.is_file()}
+    assert {
+        "pyproject.toml",
+        "README.md",
+        "functions/__init__.py",
+        "functions/greet.py",
+        "functions/orders.py",
+        "tests/test_greet.py",
+        "tests/test_orders.py",
+    } <= files
+    pyproject = (demo / "pyproject.toml").read_text()
+    assert 'dependencies = ["kfn-host>=' in pyproject
+    assert "[tool.kfn]" in pyproject and 'name = "demo"' in pyproject
+
+
+def test_kfn_new_refuses_a_folder_that_exists(venv: Venv, demo: Path) -> None:
+    result = venv.run("kfn", "new", "demo", cwd=demo.parent)
+    assert result.returncode == 2
+    assert result.stderr == "kfn: demo already exists here; choose another name or remove it\n"
+
+
+def test_kfn_new_refuses_a_name_knative_cannot_take(venv: Venv, tmp_path: Path) -> None:
+    result = venv.run("kfn", "new", "My_Shop", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "lower-case letters" in result.stderr
+    assert not (tmp_path / "My_Shop").exists()
+
+
+@pytest.mark.parametrize("command", [["pytest"], ["python", "-m", "pytest"]])
+def test_the_new_projects_tests_pass(venv: Venv, demo: Path, command: list[str]) -> None:
+    result = venv.run(*command, "-q", "-p", "no:cacheprovider", cwd=demo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b3 passed\b", result.stdout), result.stdout
+    assert "warning" not in result.stdout.lower(), result.stdout
+
+
+@pytest.fixture(scope="module")
+def served(venv: Venv, demo: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`kfn run` in the project, on the port its [tool.kfn] names; stopped after the test."""
+    port = free_port()
+    pyproject = demo / "pyproject.toml"
+    original = pyproject.read_text()
+    pyproject.write_text(re.sub(r"(?m)^port = \d+", f"port = {port}", original))
+    process = subprocess.Popen(
+        ["kfn", "run"],
+        cwd=demo,
+        env=venv.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.communicate()[0]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/readiness").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "kfn run did not get ready in 20 s"
+            time.sleep(0.05)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        pyproject.write_text(original)
+
+
+def test_kfn_run_serves_the_http_function(served: tuple[int, subprocess.Popen[str]]) -> None:
+    port, _ = served
+    response = httpx.get(f"http://127.0.0.1:{port}/hello", params={"name": "you"})
+    assert response.json() == {"greeting": "hello you"}
+
+
+def test_kfn_invoke_reaches_kfn_run_on_the_configured_port(
+    venv: Venv, demo: Path, served: tuple[int, subprocess.Popen[str]]
+) -> None:
+    result = venv.run(
+        "kfn",
+        "invoke",
+        "--type",
+        "com.example.order.received",
+        "--data",
+        '{"order_id": "o-1", "quantity": 2}',
+        cwd=demo,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("200 OK")
+    assert "type: com.example.order.accepted" in result.stdout
+
+
+def test_kfn_manifests_writes_deploy(venv: Venv, demo: Path) -> None:
+    result = venv.run("kfn", "manifests", cwd=demo)
+    assert result.returncode == 0, result.stderr
+    written = {p.name for p in (demo / "deploy").iterdir()}
+    assert {"services.yaml", "triggers.yaml", "kustomization.yaml", "Dockerfile"} <= written
+    services = (demo / "deploy" / "services.yaml").read_text()
+    assert "name: demo" in services
+    assert "image: registry.example.com/demo:0.1.0" in services
