@@ -48,6 +48,17 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
+def main_service() -> str | None:
+    """The app's main Knative Service, from `[tool.kfn]`; None without one (or a readable one)."""
+    from kfn.cli import project
+
+    try:
+        defaults = project.load()
+    except CommandError:
+        return None
+    return defaults.name if defaults else None
+
+
 def describe(functions: Any, main: str | None) -> list[dict[str, Any]]:
     """One plain dict per function, in declaration order."""
     from kfn.registry import EventFunction, HttpFunction
