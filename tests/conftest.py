@@ -1,4 +1,4 @@
-"""Shared fixtures: where shared/ is, and real kfn servers on 127.0.0.1 that tests stop."""
+"""Shared fixtures: real kfn servers on 127.0.0.1 that tests stop, and Knative's own code."""
 
 from __future__ import annotations
 
@@ -18,14 +18,8 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"the shared/ reference folder is missing beside the repository ({SHARED})")
-    return SHARED
+pytest_plugins = ["tests.knative.fixtures"]
 
 
 def free_port() -> int:

@@ -1,26 +1,26 @@
-"""Fixtures for the deployment tests: shared/ (required), the CRD validator, small apps.
+"""Fixtures for the deployment tests: small apps and their manifests.
 
-shared/ sits beside the repository (`<repo>/../shared`); without it the schema
-tests cannot run, so they fail loudly instead of skipping.
+The `crds` validator comes from tests/knative/fixtures.py: the CRDs of the pinned
+Knative release, from the Serving and Eventing Go modules.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kfn.deploy import render
 from kfn.deploy import settings as settings_module
 from kfn.deploy.generate import Generation, generate
 from kfn.deploy.settings import Settings
 from kfn.registry import Registry
-from tests.deploy.crd_validation import CrdValidator
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-CRDS = SHARED / "knative" / "crds"
 IMAGE = "registry.example.com/tests/app:1.0"
 
 
@@ -30,13 +30,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def crds() -> CrdValidator:
-    if not CRDS.is_dir():
-        pytest.fail(
-            f"the Knative CRDs are missing: expected {CRDS} (shared/ beside the repository)"
-        )
-    return CrdValidator(CRDS)
+def example_app_manifests() -> list[dict[str, Any]]:
+    """The example app's manifests, from the CLI in a fresh process (a clean registry)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kfn", "manifests", "--stdout"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return render.load_all(result.stdout)
 
 
 def make_settings(**table: Any) -> Settings:

@@ -82,11 +82,11 @@ def _format_checker() -> jsonschema.FormatChecker:
 
 
 class CrdValidator:
-    """Every CRD under a folder, indexed by (apiVersion, kind)."""
+    """Every CRD under some folders, indexed by (apiVersion, kind)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folders: list[Path]) -> None:
         self.schemas: dict[tuple[str, str], dict[str, Any]] = {}
-        for path in sorted(folder.rglob("*.yaml")):
+        for path in sorted(p for folder in folders for p in folder.rglob("*.yaml")):
             for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
                 if not document or document.get("kind") != "CustomResourceDefinition":
                     continue

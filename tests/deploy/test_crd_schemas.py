@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from kfn.deploy import render
 from kfn.deploy.generate import generate
 from kfn.deploy.rules import KINDS
-from tests.deploy.conftest import IMAGE, REPO, kitchen_sink, make_settings
+from tests.deploy.conftest import IMAGE, example_app_manifests, kitchen_sink, make_settings
 from tests.deploy.crd_validation import CrdValidator
 
 
 def _kitchen_sink_manifests() -> list[dict[str, Any]]:
     app, table = kitchen_sink()
     return generate(make_settings(**table), app, image=IMAGE).manifests
-
-
-def _example_app_manifests() -> list[dict[str, Any]]:
-    """The example app's manifests, from the CLI in a fresh process (a clean registry)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "kfn", "manifests", "--stdout"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return render.load_all(result.stdout)
 
 
 KITCHEN_SINK = _kitchen_sink_manifests()
@@ -51,7 +35,7 @@ def test_kitchen_sink_manifest_matches_its_crd(
 
 
 def test_the_example_app_manifests_match_their_crds(crds: CrdValidator) -> None:
-    manifests = _example_app_manifests()
+    manifests = example_app_manifests()
     assert manifests
     for manifest in manifests:
         assert crds.errors(manifest) == [], manifest["metadata"]["name"]

@@ -357,7 +357,11 @@ def test_eventtypes_list_the_consumed_and_produced_types(registry: Registry, bui
         "value": "com.example.invoice.created",
         "required": True,
     }
-    assert invoice["spec"]["reference"]["kind"] == "Broker"
+    assert invoice["spec"]["reference"] == {
+        "apiVersion": "eventing.knative.dev/v1",
+        "kind": "Broker",
+        "name": "default",
+    }
 
 
 def test_eventtypes_can_be_turned_off(registry: Registry, build: Build) -> None:
@@ -440,3 +444,24 @@ def test_the_generator_refuses_a_manifest_knative_would_reject(
         DeployError, match=r"(?s)Knative would reject.*serving.container-concurrency"
     ):
         generate(make_settings(), registry, image=IMAGE)
+
+
+def _refs(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node["ref"]] if isinstance(node.get("ref"), dict) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def test_every_generated_ref_stays_in_the_objects_namespace() -> None:
+    """Refs never name a namespace, so each resolves beside the object that holds it."""
+    app, table = kitchen_sink()
+    refs = [
+        ref
+        for m in generate(make_settings(**table), app, image=IMAGE).manifests
+        for ref in _refs(m)
+    ]
+    assert len(refs) > 5
+    assert [ref for ref in refs if "namespace" in ref] == []

@@ -1,10 +1,11 @@
 """The admission-webhook rule layer: what Knative rejects that the CRD schemas do not express.
 
-The CRD schemas in shared/knative/crds catch types, required fields and (strictly
-validated) unknown fields, nothing else (CONTRACT.md 3b-3d, crds/README.md). These
-rules are the rest, written from CONTRACT.md; each module cites the line each rule
-comes from. `kfn manifests` refuses to write a manifest that breaks one, and
-every rule has a negative test (tests/deploy/test_webhook_rules.py).
+The CRD schemas catch types, required fields and (strictly validated) unknown fields,
+nothing else. These rules are the rest, written from Knative's contract; each module
+cites where each rule comes from. `kfn manifests` refuses to write a manifest that
+breaks one. Every rule has a negative case (tests/deploy/rule_cases.py) that Knative's
+own webhook code refuses too, or the rule says why it is stricter. Values the
+generator hard-codes are not rules: golden tests pin them.
 
     violations = check(manifest)      # [] when Knative would accept it
 """

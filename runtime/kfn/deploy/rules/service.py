@@ -21,8 +21,6 @@ PROGRESS_DEADLINE = rule("serving.progress-deadline", "progress-deadline is whol
 NETWORKING_ANNOTATION = rule("serving.networking-annotation", "template networking allow-list")
 # CONTRACT.md:211-213 - rollout-duration: a non-negative duration, whole seconds.
 ROLLOUT_DURATION = rule("serving.rollout-duration", "rollout-duration is whole seconds >= 0")
-# CONTRACT.md:236-251 - visibility is the label networking.knative.dev/visibility: cluster-local.
-VISIBILITY = rule("serving.visibility-label", "visibility is a label valued cluster-local")
 # CONTRACT.md:731 - a template name is a DNS-1035 label prefixed '<service>-'.
 TEMPLATE_NAME = rule("serving.template-name", "template name is '<service>-...'")
 # CONTRACT.md:224,732 - containerConcurrency in 0..1000.
@@ -201,15 +199,6 @@ def check(report: Report, manifest: Mapping[str, Any]) -> None:
         ROLLOUT_DURATION,
         ("serving.knative.dev/rollout-duration", "serving.knative.dev/rolloutDuration"),
     )
-    visibility = mapping(metadata.get("labels")).get(VISIBILITY_LABEL)
-    if visibility is not None and visibility != "cluster-local":
-        report.add(
-            VISIBILITY,
-            join("metadata.labels", VISIBILITY_LABEL),
-            f"{visibility!r}: the only value Knative's domain logic knows is 'cluster-local'",
-        )
-    if VISIBILITY_LABEL in annotations:
-        report.add(VISIBILITY, "metadata.annotations", "visibility is a label, not an annotation")
     spec = mapping(manifest.get("spec"))
     template = mapping(spec.get("template"))
     _check_template_metadata(report, mapping(template.get("metadata")), name)

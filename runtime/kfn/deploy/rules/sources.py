@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfn.deploy import formats
-from kfn.deploy.rules._core import Report, join, mapping, rule
+from kfn.deploy.rules._core import Report, mapping, rule
 from kfn.deploy.rules.common import check_ce_overrides, check_destination, check_name
 from kfn.schedule import (
     JSON_CONTENT_TYPE,
@@ -37,13 +37,10 @@ SUBJECT = rule("sinkbinding.subject", "the subject is a valid reference")
 SUBJECT_NAMESPACE = rule("sinkbinding.subject-namespace", "the subject is in the namespace")
 # CONTRACT.md:628-629 - v1beta3 EventTypes name the type, source, specversion and id attributes.
 EVENTTYPE_ATTRIBUTES = rule("eventtype.attributes", "type, source, specversion and id attributes")
-# CONTRACT.md:436-438 (KReference) - an EventType reference has apiVersion, kind and name.
-EVENTTYPE_REFERENCE = rule("eventtype.reference", "the reference has apiVersion, kind and name")
 
 
 def check_pingsource(report: Report, manifest: Mapping[str, Any]) -> None:
     check_name(report, manifest, serving=False)
-    namespace = mapping(manifest.get("metadata")).get("namespace")
     spec = mapping(manifest.get("spec"))
     schedule = spec.get("schedule", "* * * * *")  # the defaulting webhook's value
     timezone = str(spec.get("timezone") or "") or None
@@ -72,7 +69,7 @@ def check_pingsource(report: Report, manifest: Mapping[str, Any]) -> None:
                 _check_json(report, decoded.decode("utf-8", "replace"), "spec.dataBase64")
     elif data and json_type:
         _check_json(report, str(data), "spec.data")
-    check_destination(report, spec.get("sink"), "spec.sink", namespace)
+    check_destination(report, spec.get("sink"), "spec.sink")
     if "ceOverrides" in spec:
         check_ce_overrides(report, spec.get("ceOverrides"), "spec.ceOverrides")
 
@@ -107,7 +104,7 @@ def check_sinkbinding(report: Report, manifest: Mapping[str, Any]) -> None:
             "spec.subject.namespace",
             f"{subject_namespace!r} differs from the binding's namespace {namespace!r}",
         )
-    check_destination(report, spec.get("sink"), "spec.sink", namespace)
+    check_destination(report, spec.get("sink"), "spec.sink")
     if "ceOverrides" in spec:
         check_ce_overrides(report, spec.get("ceOverrides"), "spec.ceOverrides")
 
@@ -119,10 +116,3 @@ def check_eventtype(report: Report, manifest: Mapping[str, Any]) -> None:
     missing = [key for key in ("type", "source", "specversion", "id") if key not in names]
     if missing:
         report.add(EVENTTYPE_ATTRIBUTES, "spec.attributes", f"missing {', '.join(missing)}")
-    reference = spec.get("reference")
-    if reference is not None:
-        lacking = [key for key in ("apiVersion", "kind", "name") if not mapping(reference).get(key)]
-        if lacking:
-            report.add(
-                EVENTTYPE_REFERENCE, join("spec", "reference"), f"missing {', '.join(lacking)}"
-            )

@@ -72,9 +72,9 @@ def check(report: Report, manifest: Mapping[str, Any]) -> None:
             )
     for index, item in items(spec.get("filters")):
         _check_filter(report, item, join("spec.filters", index))
-    check_destination(report, spec.get("subscriber"), "spec.subscriber", namespace)
+    check_destination(report, spec.get("subscriber"), "spec.subscriber")
     if "delivery" in spec:
-        check_delivery(report, spec.get("delivery"), "spec.delivery", namespace)
+        check_delivery(report, spec.get("delivery"), "spec.delivery")
     _check_annotations(report, mapping(metadata.get("annotations")), namespace, spec.get("broker"))
 
 
@@ -133,7 +133,7 @@ def _check_cesql(report: Report, expression: Any, path: str) -> None:
         report.add(CESQL, path, f"does not parse: {error}")
 
 
-def check_delivery(report: Report, value: Any, path: str, namespace: str | None) -> None:
+def check_delivery(report: Report, value: Any, path: str) -> None:
     """A duck DeliverySpec (a Trigger's, a Broker's)."""
     delivery = mapping(value)
     retry = delivery.get("retry")
@@ -167,9 +167,7 @@ def check_delivery(report: Report, value: Any, path: str, namespace: str | None)
     if delivery_format is not None and delivery_format not in ("json", "binary"):
         report.add(FORMAT, join(path, "format"), f"{delivery_format!r} is not json or binary")
     if "deadLetterSink" in delivery:
-        check_destination(
-            report, delivery.get("deadLetterSink"), join(path, "deadLetterSink"), namespace
-        )
+        check_destination(report, delivery.get("deadLetterSink"), join(path, "deadLetterSink"))
 
 
 def _check_annotations(
