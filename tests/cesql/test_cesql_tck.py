@@ -1,22 +1,23 @@
-"""The CloudEvents SQL TCK, every case of every file, run against kfn._cesql.
+"""The CloudEvents SQL TCK, every case of every file, through kfn._cesql and Knative's engine.
 
-The TCK lives beside the repository (``<repo>/../shared/cloudevents/cesql/tck``), as it
-does in CI; if it is missing this module fails instead of quietly testing nothing.
-kfn gives Knative's answers (cloudevents sdk-go ``sql/v2``); where sdk-go's own copy
-of the TCK expects something else than this one, ``KNATIVE_ANSWERS`` holds sdk-go's.
+The TCK comes from cloudevents sdk-go's sql/v2 module at the version Knative Eventing
+pins (`go mod download`, tests/knative/go.py). Each case runs through kfn and through
+sdk-go sql/v2 (the oracle's `cesql`); kfn must give Knative's answer. That sdk-go
+gives the TCK's own answer is checked too, so the harness itself is tested.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from kfn._cesql import CesqlSyntaxError, compile_expression
+from tests.knative.go import CESQL, module_dir_for_collection
+from tests.knative.oracle_client import Answer, Oracle
 
-TCK = Path(__file__).resolve().parents[3] / "shared" / "cloudevents" / "cesql" / "tck"
+TCK = module_dir_for_collection(CESQL) / "test" / "tck"
 
 # Any valid event: the four REQUIRED attributes and nothing else, so a case's
 # eventOverrides are the only optional attributes present.
@@ -64,11 +65,6 @@ def _cases() -> list[Any]:
 
 CASES = _cases()
 
-KNATIVE_ANSWERS: dict[str, dict[str, Any]] = {
-    # sdk-go casts an Integer to a Boolean (0 is false, else true), so NOT 10 is NOT TRUE.
-    "not_operator:Invalid int cast": {"result": False},
-}
-
 
 def _event(case: dict[str, Any]) -> dict[str, Any]:
     event = dict(case["event"]) if case.get("event") is not None else dict(BASE_EVENT)
@@ -76,9 +72,48 @@ def _event(case: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _same(actual: object, expected: object) -> bool:
+def _type_name(value: object) -> str | None:
     # type first: True == 1 in Python, but a Boolean is not an Integer in CESQL
-    return type(actual) is type(expected) and actual == expected
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, str):
+        return "String"
+    return None
+
+
+def kfn_answer(expression: str, event: dict[str, Any]) -> Answer:
+    """kfn's answer in the oracle's shape: value and type, or the first error's kind."""
+    try:
+        compiled = compile_expression(expression)
+    except CesqlSyntaxError:
+        return {"value": None, "error": "parse"}
+    result = compiled.evaluate(event)
+    answer: Answer = {"value": result.value, "type": _type_name(result.value)}
+    if result.errors:
+        answer["error"] = str(result.errors[0].kind)
+    return answer
+
+
+def knative_answer(answer: Answer) -> Answer:
+    """The oracle's answer without its message; no value on a parse error."""
+    if answer.get("error") == "parse":
+        return {"value": None, "error": "parse"}
+    shaped: Answer = {"value": answer.get("value"), "type": answer.get("type")}
+    if "error" in answer:
+        shaped["error"] = answer["error"]
+    return shaped
+
+
+@pytest.fixture(scope="module")
+def knative_answers(knative_cesql: Oracle) -> dict[int, Answer]:
+    """sdk-go's answer to every case, by the case's identity (TCK names repeat)."""
+    cases = [p.values[0] for p in CASES]
+    answers = knative_cesql.ask_all(
+        [{"expression": case["expression"], "event": _event(case)} for case in cases]
+    )
+    return {id(case): knative_answer(a) for case, a in zip(cases, answers, strict=True)}
 
 
 def test_every_tck_file_contributes_cases() -> None:
@@ -88,27 +123,18 @@ def test_every_tck_file_contributes_cases() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_tck(case: dict[str, Any], request: pytest.FixtureRequest) -> None:
-    override = KNATIVE_ANSWERS.get(request.node.callspec.id)
-    if override is not None:
-        case = {key: value for key, value in case.items() if key not in ("result", "error")}
-        case.update(override)
-    expected_error = case.get("error")
-    try:
-        expression = compile_expression(case["expression"])
-    except CesqlSyntaxError as error:
-        assert expected_error == "parse", f"unexpected syntax error: {error}"
-        return
-    assert expected_error != "parse", "expected a syntax error, but it compiled"
+def test_knative_gives_the_tck_answer(
+    case: dict[str, Any], knative_answers: dict[int, Answer]
+) -> None:
+    answer = knative_answers[id(case)]
+    assert answer.get("error") == case.get("error"), answer
+    if "result" in case and case.get("error") != "parse":
+        assert (answer["value"], answer["type"]) == (case["result"], _type_name(case["result"]))
 
-    result = expression.evaluate(_event(case))
 
-    if expected_error is None:
-        assert result.errors == []
-    else:
-        assert result.errors, f"expected a {expected_error} error, got none"
-        assert {error.kind for error in result.errors} == {expected_error}, result.errors
-    if "result" in case:
-        assert _same(result.value, case["result"]), (
-            f"got {result.value!r}, expected {case['result']!r}"
-        )
+@pytest.mark.parametrize("case", CASES)
+def test_kfn_gives_knatives_answer(
+    case: dict[str, Any], knative_answers: dict[int, Answer]
+) -> None:
+    expected = knative_answers[id(case)]
+    assert kfn_answer(case["expression"], _event(case)) == expected

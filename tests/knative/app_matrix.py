@@ -53,6 +53,8 @@ def every_event_option() -> App:
         reply_source="/reports",
         name="make-report",
         timeout=30,
+        idempotent=True,
+        idempotency_key=lambda event: str(event["id"]),
         delivery={"retry": 2, "timeout": "PT10S", "dead_letter_sink": "http://dlq.reports.svc"},
     )
     async def make_report(event: Any) -> None:
@@ -79,6 +81,8 @@ def every_event_option() -> App:
         "name",
         "timeout",
         "delivery",
+        "idempotent",
+        "idempotency_key",
     )
     _uses("schedule", "cron", "timezone", "data", "content_type", "name", "timeout", "registry")
     table = {
@@ -91,6 +95,7 @@ def every_event_option() -> App:
         "container-concurrency": 4,
         "timeout-seconds": 90,
         "service-account": "reports-runner",
+        "idempotency": {"store": {"secret": "reports-redis", "key": "url"}, "ttl": "2h"},
     }
     return app, table
 
@@ -134,13 +139,20 @@ def private_groups() -> App:
     async def on_b(event: Any) -> None:
         return None
 
-    @schedule("@hourly", service="alpha", emits=["com.example.tick"], registry=app)
+    @schedule(
+        "@hourly",
+        service="alpha",
+        emits=["com.example.tick"],
+        idempotent=True,
+        idempotency_key=lambda event: str(event["time"]),
+        registry=app,
+    )
     async def tick(event: Any) -> None:
         return None
 
     _uses("http", "path", "public", "service")
     _uses("cloudevent", "attributes", "service", "emits")
-    _uses("schedule", "cron", "service", "emits", "registry")
+    _uses("schedule", "cron", "service", "emits", "idempotent", "idempotency_key", "registry")
     scale = {"class": "hpa.autoscaling.knative.dev", "metric": "cpu", "target": 75}
     SCALE_KEYS_USED.update(scale)
     table = {
@@ -156,6 +168,7 @@ def private_groups() -> App:
                 "service-account": "beta-runner",
             },
         },
+        "idempotency": {"store": {"secret": "private-redis", "key": "url"}},
     }
     return app, table
 

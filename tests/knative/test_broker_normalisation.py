@@ -3,16 +3,22 @@
 Eventing's ingress stamps `knativearrivaltime` and defaults the TTL, the dispatcher
 carries the event over HTTP (so extensions arrive as strings and `time` in UTC RFC 3339
 with nanoseconds), and the filter removes the TTL before it filters. These are
-Knative's answers, which kfn's local broker has to reproduce.
+Knative's answers; kfn's local broker (kfn.broker_ingress) must give the same view.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from kfn.broker_ingress import as_filtered
+from kfn.codec import from_http
+from kfn.goformat import rfc3339_nano
 from tests.knative.oracle_client import ARRIVAL, Answer, Oracle
+from tests.knative.routing_cases import attributes_seen, case_from_seed
 
 EVENT: dict[str, Any] = {"specversion": "1.0", "id": "1", "source": "/orders", "type": "t"}
 
@@ -72,3 +78,39 @@ def test_an_invalid_event_is_refused_at_ingress(knative_filter: Oracle) -> None:
 
 def test_a_non_boolean_cesql_root_makes_knatives_filter_panic(knative_filter: Oracle) -> None:
     assert routed(knative_filter, [{"cesql": "type"}])["verdict"] == "panic"
+
+
+def _kfn_view(event: dict[str, Any]) -> dict[str, Any]:
+    """What kfn's local broker hands its filters, for an event POSTed in structured mode."""
+    [decoded] = from_http(
+        [("content-type", "application/cloudevents+json")], json.dumps(event).encode()
+    )
+    attributes = as_filtered(decoded, ARRIVAL).get_attributes()
+    if isinstance(attributes.get("time"), datetime):
+        attributes["time"] = rfc3339_nano(attributes["time"])
+    return dict(attributes)
+
+
+NANOSECONDS = pytest.mark.xfail(
+    strict=True,
+    reason="kfn keeps `time` as a Python datetime, which holds microseconds: "
+    "...05.123456789-05:30 reaches kfn's filters as ...05.123456Z, Knative's as ...05.123456789Z",
+)
+
+
+def _seeds() -> list[Any]:
+    params = []
+    for seed in range(0, 4000, 50):
+        time = case_from_seed(seed)[1].get("time", "")
+        nanoseconds = (
+            "." in time and len(time.split(".")[1].rstrip("Z").split("+")[0].split("-")[0]) > 6
+        )
+        params.append(pytest.param(seed, marks=[NANOSECONDS] if nanoseconds else []))
+    return params
+
+
+@pytest.mark.parametrize("seed", _seeds())
+def test_kfn_sees_the_event_as_knatives_filter_does(knative_filter: Oracle, seed: int) -> None:
+    _, event = case_from_seed(seed)
+    answer = knative_filter.ask({"trigger": {}, "event": event, "arrival": ARRIVAL})
+    assert _kfn_view(event) == attributes_seen(answer["event"])

@@ -45,7 +45,7 @@ func answerCESQL(line []byte) any {
 	if err := json.Unmarshal(line, &request); err != nil {
 		return failure(err)
 	}
-	expression, err := parser.Parse(request.Expression)
+	expression, err := parse(request.Expression)
 	if err != nil {
 		return cesqlAnswer{Error: errorKind(err), Message: err.Error()}
 	}
@@ -67,10 +67,27 @@ func answerCESQL(line []byte) any {
 	return answer
 }
 
+// parse parses as the Trigger webhook does (ValidateCESQLExpression): a parser panic,
+// which some malformed expressions cause, counts as a parse error.
+func parse(text string) (expression cesql.Expression, err error) {
+	defer func() {
+		if recovered := recover(); recovered != nil {
+			expression, err = nil, parserPanic{recovered}
+		}
+	}()
+	return parser.Parse(text)
+}
+
+type parserPanic struct{ value any }
+
+func (p parserPanic) Error() string { return fmt.Sprintf("the parser panicked: %v", p.value) }
+
 // errorKind names an sdk-go CESQL error the way the TCK's `error` field does.
 func errorKind(err error) string {
 	switch {
 	case sqlerrors.IsParseError(err):
+		return "parse"
+	case isParserPanic(err):
 		return "parse"
 	case sqlerrors.IsMathError(err):
 		return "math"
@@ -85,4 +102,9 @@ func errorKind(err error) string {
 	default:
 		return "generic"
 	}
+}
+
+func isParserPanic(err error) bool {
+	_, ok := err.(parserPanic)
+	return ok
 }
