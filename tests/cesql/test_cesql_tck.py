@@ -17,7 +17,10 @@ from kfn._cesql import CesqlSyntaxError, compile_expression
 from tests.knative.go import CESQL, module_dir_for_collection
 from tests.knative.oracle_client import Answer, Oracle
 
-TCK = module_dir_for_collection(CESQL) / "test" / "tck"
+pytestmark = pytest.mark.needs_go
+
+SQL_MODULE = module_dir_for_collection(CESQL)
+TCK = SQL_MODULE / "test" / "tck" if SQL_MODULE is not None else None
 
 # Any valid event: the four REQUIRED attributes and nothing else, so a case's
 # eventOverrides are the only optional attributes present.
@@ -52,6 +55,8 @@ _TckLoader.yaml_implicit_resolvers = {
 
 
 def _cases() -> list[Any]:
+    if TCK is None:
+        return []  # no Go: the module's tests are left out (tests/knative/fixtures.py)
     files = sorted(TCK.glob("*.yaml"))
     if not files:
         raise FileNotFoundError(f"the CESQL TCK is missing: no *.yaml in {TCK}")
@@ -117,6 +122,7 @@ def knative_answers(knative_cesql: Oracle) -> dict[int, Answer]:
 
 
 def test_every_tck_file_contributes_cases() -> None:
+    assert TCK is not None
     files = {path.stem for path in TCK.glob("*.yaml")}
     covered = {str(case.id).split(":", 1)[0] for case in CASES}
     assert covered == files
