@@ -88,6 +88,9 @@ def oracle_binary(progress: bool = True) -> Path:
     partial = binary.with_name("oracle.partial")
     _run([go, "build", "-o", str(partial), "."], "building the Knative oracle", 1800)
     partial.replace(binary)
+    for stale in BUILD_DIR.iterdir():
+        if stale != binary.parent and stale.is_dir():
+            shutil.rmtree(stale)  # builds of older sources: about 100 MB each
     return binary
 
 
