@@ -90,6 +90,7 @@ def every_event_option() -> App:
         "image": "registry.example.com/reports:2.1",
         "output": "deploy-reports",
         "python-version": "3.12",
+        "base-image": "registry.example.com/python:3.12-slim",
         "event-types": False,
         "delivery": {"retry": 5, "timeout": "2s", "dead-letter-sink": "http://dlq.default.svc"},
         "container-concurrency": 4,

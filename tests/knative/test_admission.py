@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from kfn.deploy import knative
 from kfn.deploy import settings as settings_module
 from kfn.deploy.generate import generate
 from kfn.registry import Registry
@@ -98,7 +99,7 @@ def test_the_matrix_uses_every_tool_kfn_key() -> None:
             units.update(unit)
     assert used == set(settings_module.APP_KEYS)
     assert units == set(settings_module.UNIT_KEYS)
-    assert set(settings_module.SCALE_KEYS) == SCALE_KEYS_USED
+    assert set(knative.SCALE_KEYS) == SCALE_KEYS_USED
 
 
 def _trigger() -> Manifest:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfn.deploy import formats
-from kfn.deploy.knative import RESERVED_ENV_NAMES, VISIBILITY_LABEL
+from kfn.deploy.knative import RESERVED_ENV_NAMES
 from kfn.deploy.rules import autoscaling
 from kfn.deploy.rules._core import Report, Rule, items, join, mapping, rule
 from kfn.deploy.rules.common import check_name
