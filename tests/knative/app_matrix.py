@@ -92,6 +92,7 @@ def every_event_option() -> App:
         "python-version": "3.12",
         "base-image": "registry.example.com/python:3.12-slim",
         "extras": ["redis"],
+        "port": 8181,
         "event-types": False,
         "delivery": {"retry": 5, "timeout": "2s", "dead-letter-sink": "http://dlq.default.svc"},
         "container-concurrency": 4,
