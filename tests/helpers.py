@@ -30,3 +30,30 @@ def reply_data(response: Any) -> Any:
     if response.headers.get("content-type", "").startswith("application/cloudevents+json"):
         return response.json().get("data")
     return response.json()
+
+
+def counter(metrics: str, name: str, **labels: str) -> float:
+    """The sum of the samples `name` with these labels in a /metrics text (0 when none yet)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    total = 0.0
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                total += float(sample.value)
+    return total
+
+
+def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
+    """Send bytes as they are to 127.0.0.1:port; the answer, read until the server closes.
+
+    The request should say `Connection: close`, so that the server closes after answering.
+    """
+    import socket
+
+    chunks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)

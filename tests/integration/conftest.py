@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 
 import pytest
@@ -14,4 +13,12 @@ def mirror_server() -> Iterator[Server]:
     # reply would loop back to it until the hop limit (as behind a real Broker).
     server = start_server("tests.apps.mirror", {"KFN_LOCAL_BROKER": "false"})
     yield server
-    server.stop(signal.SIGKILL)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def guards_server() -> Iterator[Server]:
+    """One server with tests.apps.guards for the session; tests leave its gate open."""
+    server = start_server("tests.apps.guards")
+    yield server
+    server.stop()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.helpers import binary_headers
+from tests.helpers import BATCH, binary_headers, counter, raw_request
 
 PROBLEM = "application/problem+json"
 
@@ -172,3 +172,66 @@ def test_the_event_endpoints_take_only_post(contract_server: Server, method: str
     response = httpx.request(method, contract_server.url + "/events/noreply")
     assert_problem(response, 405, "method-not-allowed")
     assert response.headers["allow"] == "POST"
+
+
+def test_a_ce_header_sent_twice_is_400(contract_server: Server) -> None:
+    answer = raw_request(
+        contract_server.port,
+        b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 0\r\n"
+        b"ce-specversion: 1.0\r\nce-id: first\r\nce-id: second\r\nce-source: /t\r\n"
+        b"ce-type: test.noreply\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    problem = json.loads(body)
+    assert problem["type"].endswith(":duplicate-attribute")
+    assert "ce-id" in problem["detail"]
+
+
+def test_a_body_over_the_limit_in_one_piece_without_content_length_is_413(
+    contract_server: Server,
+) -> None:
+    """Chunked and complete in one write: the server reads it whole, then measures it."""
+    chunk = b"z" * 100_001
+    answer = raw_request(
+        contract_server.port,
+        b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+        b"ce-specversion: 1.0\r\nce-id: whole\r\nce-source: /t\r\nce-type: test.noreply\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
+        + f"{len(chunk):x}\r\n".encode()
+        + chunk
+        + b"\r\n0\r\n\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), answer[:300]
+    assert json.loads(body)["type"].endswith(":body-too-large")
+
+
+def test_a_batch_with_one_failing_event_is_not_acknowledged(contract_server: Server) -> None:
+    batch = [
+        {"specversion": "1.0", "id": "b-ok", "source": "/t", "type": "test.noreply"},
+        {"specversion": "1.0", "id": "b-bad", "source": "/t", "type": "test.raise"},
+    ]
+    response = post(contract_server, headers=BATCH, content=json.dumps(batch).encode())
+    body = assert_problem(response, 500, "function-error")
+    assert (body["function"], body["event_id"]) == ("explode", "b-bad")
+
+
+def test_a_batch_is_acknowledged_when_every_event_was_handled(contract_server: Server) -> None:
+    batch = [
+        {"specversion": "1.0", "id": f"b-{i}", "source": "/t", "type": "test.noreply"}
+        for i in range(2)
+    ]
+    before = httpx.get(contract_server.url + "/metrics").text
+    response = post(contract_server, headers=BATCH, content=json.dumps(batch).encode())
+    assert response.status_code == 202
+    after = httpx.get(contract_server.url + "/metrics").text
+    sample = ("kfn_events_total", {"function": "noreply", "outcome": "ok"})
+    assert counter(after, sample[0], **sample[1]) - counter(before, sample[0], **sample[1]) == 2
+
+
+def test_a_value_returned_without_a_reply_type_is_500(guards_server: Server) -> None:
+    response = post(guards_server, headers=binary_headers("test.stray", id_="lost-1"))
+    body = assert_problem(response, 500, "no-reply-type")
+    assert (body["function"], body["event_id"]) == ("stray", "lost-1")
+    assert "reply_type" in str(body["detail"])

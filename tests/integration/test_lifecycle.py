@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 
+from kfn import CloudEvent, Registry
+from kfn.app import App
+from kfn.config import Settings
 from tests.conftest import REPO, Server, free_port
-from tests.helpers import binary_headers
+from tests.helpers import binary_headers, counter
 
 Start = Callable[..., Server]
 
@@ -23,24 +27,105 @@ def test_liveness_is_200(contract_server: Server) -> None:
     assert response.status_code == 200
 
 
-def test_readiness_is_503_until_startup_hooks_finish(kfn_server: Start) -> None:
-    server = kfn_server("tests.apps.contract", wait_ready=False)
-    statuses = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            status = httpx.get(server.url + "/health/readiness", timeout=1).status_code
-        except httpx.HTTPError:
-            time.sleep(0.01)
-            continue
-        statuses.append(status)
-        if status == 200:
-            break
-        time.sleep(0.01)
-    assert statuses[-1] == 200
-    # The port is bound only after the startup hooks ran: uvicorn completes the
-    # lifespan first, so no request can ever see a half-started host.
-    assert set(statuses) <= {200, 503}
+async def test_readiness_is_503_until_startup_hooks_finish() -> None:
+    # Under uvicorn the port opens only after the lifespan startup, so the "starting"
+    # answers are seen where they can be: on the ASGI app while its startup runs.
+    async with starting_app() as (client, release):
+        starting = await client.get("/health/readiness")
+        assert (starting.status_code, starting.json()["reason"]) == (503, "starting")
+        await release()
+        assert (await client.get("/health/readiness")).status_code == 200
+
+
+async def test_events_and_http_functions_are_refused_while_starting() -> None:
+    async with starting_app() as (client, release):
+        event = await client.post("/", headers=binary_headers("test.any"))
+        page = await client.get("/page")
+        for response in (event, page):
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["type"].endswith(":starting")
+        await release()
+        assert (await client.post("/", headers=binary_headers("test.any"))).status_code == 202
+        assert (await client.get("/page")).json() == {"page": True}
+
+
+@contextlib.asynccontextmanager
+async def starting_app() -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], Awaitable[None]]]]:
+    """An app whose startup hook waits for `release()`, with a client bound to it over ASGI."""
+    registry = Registry()
+    hook_started, hook_may_finish = asyncio.Event(), asyncio.Event()
+
+    @registry.on_startup
+    async def wait_for_the_test() -> None:
+        hook_started.set()
+        await hook_may_finish.wait()
+
+    @registry.cloudevent(type="test.any")
+    async def handle(event: CloudEvent) -> None:
+        return None
+
+    @registry.http("/page", methods=["GET"])
+    async def page() -> dict[str, bool]:
+        return {"page": True}
+
+    app = App(Settings(), registry, load=False)
+    lifespan: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    await lifespan.put({"type": "lifespan.startup"})
+    previous = signal.getsignal(signal.SIGTERM)  # the app hooks SIGTERM; the test keeps its own
+    server = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, answers.put))
+
+    async def release() -> None:
+        hook_may_finish.set()
+        assert (await asyncio.wait_for(answers.get(), 10))["type"] == "lifespan.startup.complete"
+
+    transport = httpx.ASGITransport(app=app)
+    try:
+        await asyncio.wait_for(hook_started.wait(), 10)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kfn.test") as client:
+            yield client, release
+    finally:
+        hook_may_finish.set()
+        await lifespan.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(server, 10)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_readiness_check_returning_false_makes_readiness_503(guards_server: Server) -> None:
+    try:
+        assert httpx.put(guards_server.url + "/gate/closed").status_code == 200
+        response = httpx.get(guards_server.url + "/health/readiness")
+        assert response.status_code == 503
+        assert response.json()["reason"] == "readiness check 'gate' returned False"
+    finally:
+        httpx.put(guards_server.url + "/gate/open")
+    assert httpx.get(guards_server.url + "/health/readiness").status_code == 200
+
+
+def test_a_readiness_check_raising_makes_readiness_503_without_its_message(
+    guards_server: Server,
+) -> None:
+    try:
+        assert httpx.put(guards_server.url + "/gate/raise").status_code == 200
+        response = httpx.get(guards_server.url + "/health/readiness")
+        assert response.status_code == 503
+        assert response.json()["reason"] == "readiness check 'gate' raised RuntimeError"
+        assert "secret readiness detail" not in response.text
+    finally:
+        httpx.put(guards_server.url + "/gate/open")
+
+
+def in_flight(server: Server, function: str) -> float:
+    return counter(httpx.get(server.url + "/metrics").text, "kfn_events_in_flight", function=function)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
 
 
 def test_the_in_flight_limit_answers_503_with_retry_after(kfn_server: Start) -> None:
@@ -56,7 +141,9 @@ def test_the_in_flight_limit_answers_503_with_retry_after(kfn_server: Start) -> 
                 )
                 for i in range(2)
             ]
-            await asyncio.sleep(0.3)
+            await asyncio.to_thread(
+                wait_until, lambda: in_flight(server, "sleeper") == 2, "two events in flight"
+            )
             extra = await client.post("/", headers=binary_headers("test.noreply"))
             assert extra.headers["retry-after"] == "1"
             assert extra.json()["type"].endswith(":overloaded")
@@ -68,29 +155,62 @@ def test_the_in_flight_limit_answers_503_with_retry_after(kfn_server: Start) -> 
 def test_sigterm_drains_in_flight_events_and_exits_zero(kfn_server: Start) -> None:
     server = kfn_server("tests.apps.contract", {"KFN_GRACE_PERIOD": "10"})
 
-    async def scenario() -> tuple[int, int, int]:
+    async def scenario() -> tuple[int, int]:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            in_flight = asyncio.create_task(
+            in_flight_event = asyncio.create_task(
                 client.post("/", headers=binary_headers("test.sleep", id_="slow"), content=b"1.5")
             )
-            await asyncio.sleep(0.3)
+            await asyncio.to_thread(
+                wait_until, lambda: in_flight(server, "sleeper") == 1, "the event in flight"
+            )
             server.process.send_signal(signal.SIGTERM)
-            await asyncio.sleep(0.2)
-            ready = (await client.get("/health/readiness")).status_code
+            await asyncio.to_thread(wait_until, lambda: unready(server), "readiness to turn 503")
+            assert not in_flight_event.done()  # unready while the event is still being handled
             new = await client.post("/", headers=binary_headers("test.noreply", id_="late"))
             assert new.headers.get("retry-after") == "1"
-            return (await in_flight).status_code, ready, new.status_code
+            return (await in_flight_event).status_code, new.status_code
 
-    slow_status, readiness, new_status = asyncio.run(scenario())
+    slow_status, new_status = asyncio.run(scenario())
     assert slow_status == 202  # the in-flight event finished and was acknowledged
-    assert readiness == 503
     assert new_status == 503
     assert server.process.wait(15) == 0
     assert "shutdown hook ran" in server.logs()
 
 
-def _start_failure(module: str, env: dict[str, str] | None = None) -> str:
-    """Run `kfn run` expecting it to refuse to start; return what it printed."""
+def unready(server: Server) -> bool:
+    return httpx.get(server.url + "/health/readiness").status_code == 503
+
+
+def test_http_functions_are_refused_while_draining(kfn_server: Start) -> None:
+    server = kfn_server("tests.apps.guards", {"KFN_GRACE_PERIOD": "10"})
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        assert client.get("/ping").status_code == 200
+
+        async def hold_and_drain() -> int:
+            async with httpx.AsyncClient(base_url=server.url, timeout=10) as events:
+                held = asyncio.create_task(
+                    events.post("/", headers=binary_headers("test.hold"), content=b"1.5")
+                )
+                await asyncio.to_thread(
+                    wait_until, lambda: in_flight(server, "hold") == 1, "the event in flight"
+                )
+                server.process.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(wait_until, lambda: unready(server), "draining")
+                refused = client.get("/ping")
+                assert refused.status_code == 503
+                assert refused.headers["retry-after"] == "1"
+                assert refused.json()["type"].endswith(":draining")
+                return (await held).status_code
+
+        assert asyncio.run(hold_and_drain()) == 202
+    assert server.process.wait(15) == 0
+
+
+def _start_failure(module: str, env: dict[str, str] | None = None, code: int = 3) -> str:
+    """Run `kfn run` expecting it to refuse to start with `code`; return what it printed.
+
+    3 is a host that could not start (its functions or hooks), 2 a configuration error.
+    """
     result = subprocess.run(
         [sys.executable, "-m", "kfn", "run", "--port", str(free_port()), "--functions", module],
         cwd=REPO,
@@ -99,13 +219,13 @@ def _start_failure(module: str, env: dict[str, str] | None = None) -> str:
         text=True,
         timeout=30,
     )
-    assert result.returncode != 0
+    assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     return result.stderr + result.stdout
 
 
 def test_an_invalid_setting_stops_startup_naming_the_variable() -> None:
-    output = _start_failure("tests.apps.contract", {"KFN_TIMEOUT": "soon"})
+    output = _start_failure("tests.apps.contract", {"KFN_TIMEOUT": "soon"}, code=2)
     assert "KFN_TIMEOUT='soon'" in output
 
 

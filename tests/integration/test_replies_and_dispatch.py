@@ -6,7 +6,7 @@ import httpx
 
 from kfn.codec import Mode, detect_mode, from_http
 from tests.conftest import Server
-from tests.helpers import STRUCTURED, binary_headers, structured_body
+from tests.helpers import STRUCTURED, binary_headers, counter, structured_body
 
 
 def post(server: Server, path: str = "/", **kwargs: object) -> httpx.Response:
@@ -87,24 +87,34 @@ def test_a_sync_function_runs_and_replies(contract_server: Server) -> None:
     assert reply_event(response).get_data() == {"thread": True, "id": "s-9"}
 
 
+def invocations(server: Server) -> dict[str, float]:
+    """Successful invocations per function, from the server's /metrics."""
+    text = httpx.get(server.url + "/metrics").text
+    names = ("multi_one", "multi_two", "multi_reply_one", "multi_reply_two")
+    return {
+        name: counter(text, "kfn_events_total", function=name, outcome="ok") for name in names
+    }
+
+
+def ran(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after if after[name] != before[name]}
+
+
 def test_root_delivers_to_every_matching_function(contract_server: Server) -> None:
+    before = invocations(contract_server)
     response = post(contract_server, headers=binary_headers("test.multi.x", subject="a"))
-    assert response.status_code == 202  # multi_one and multi_two both ran, neither replied
-    metrics = httpx.get(contract_server.url + "/metrics").text
-    assert 'kfn_events_total{function="multi_one",outcome="ok",status="202"}' in metrics
-    assert 'kfn_events_total{function="multi_two",outcome="ok",status="202"}' in metrics
+    assert response.status_code == 202  # neither function replies
+    assert ran(before, invocations(contract_server)) == {"multi_one": 1, "multi_two": 1}
 
 
 def test_the_function_endpoint_delivers_to_that_function_only(contract_server: Server) -> None:
-    before = httpx.get(contract_server.url + "/metrics").text
+    # The event matches multi_one's filters too: at / both would run.
+    before = invocations(contract_server)
     response = post(
-        contract_server, "/events/multi_two", headers=binary_headers("test.multi.y", subject="z")
+        contract_server, "/events/multi_two", headers=binary_headers("test.multi.y", subject="a")
     )
     assert response.status_code == 202
-    after = httpx.get(contract_server.url + "/metrics").text
-    line = 'kfn_events_total{function="multi_one",outcome="ok",status="202"}'
-    count = [ln for ln in after.splitlines() if ln.startswith(line)]
-    assert count == [ln for ln in before.splitlines() if ln.startswith(line)]
+    assert ran(before, invocations(contract_server)) == {"multi_two": 1}
 
 
 def test_two_replies_to_one_event_at_root_are_refused(contract_server: Server) -> None:
@@ -116,7 +126,22 @@ def test_two_replies_to_one_event_at_root_are_refused(contract_server: Server) -
 def test_one_function_endpoint_replies_even_when_others_would_too(
     contract_server: Server,
 ) -> None:
+    before = invocations(contract_server)
     response = post(
         contract_server, "/events/multi_reply_two", headers=binary_headers("test.multi.reply")
     )
-    assert response.status_code == 200 and response.text == "two"
+    assert response.status_code == 200
+    assert (response.headers["ce-type"], response.text) == ("test.r2", "two")
+    assert ran(before, invocations(contract_server)) == {"multi_reply_two": 1}
+
+
+def test_fan_out_answers_the_retried_failure_over_the_permanent_one(
+    guards_server: Server,
+) -> None:
+    """One function drops the event for good, another asks for a retry: Knative must retry."""
+    response = post(guards_server, headers=binary_headers("test.split", id_="split-1"))
+    assert response.status_code == 503
+    body = response.json()
+    assert body["type"].endswith(":retry-requested")
+    assert (body["function"], body["event_id"]) == ("postpone", "split-1")
+    assert response.headers["retry-after"] == "2"
