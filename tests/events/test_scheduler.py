@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,6 +118,16 @@ def kfn_log() -> Iterator[list[logging.LogRecord]]:
     logger.setLevel(level)
 
 
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Let the loop run until `condition` holds; fail after `timeout` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
 def fields(record: logging.LogRecord) -> dict[str, object]:
     return dict(getattr(record, "fields", {}))
 
@@ -137,11 +146,12 @@ async def test_timers_fire_the_function_until_stopped(kfn_log: list[logging.LogR
     dispatcher = Dispatcher(registry, Settings(), Metrics())
     scheduler = Scheduler(Router(dispatcher), Lifecycle(), next_fire=soon, project_dir=REPO)
     scheduler.start()
-    await asyncio.sleep(0.4)
+    await eventually(lambda: len(fired) >= 3, "three firings")
     await scheduler.stop()
     count = len(fired)
+    # A timer still alive would fire within 0.05 s: its wake-up comes before this one's.
     await asyncio.sleep(0.15)
-    assert count >= 3 and len(fired) == count
+    assert len(fired) == count
     assert fired[0].get_source() == "/apis/v1/namespaces/default/pingsources/shop-tick"
     hops = [fields(r) for r in kfn_log if r.getMessage() == "hop"]
     assert hops[0]["from"] == "pingsource/shop-tick"
@@ -210,9 +220,11 @@ def test_kfn_run_fires_schedules(live_server: Callable[..., LiveServer]) -> None
 
 def test_kfn_run_no_schedules_fires_nothing(live_server: Callable[..., LiveServer]) -> None:
     server = live_server("--no-schedules", env={"KFN_FUNCTIONS": "tests.apps.scheduled"})
-    time.sleep(2.2)
-    assert server.hops() == []
+    assert server.stop() == 0
+    assert server.records("ready")  # the whole log was read
+    # With schedules on, the startup says so before the first ping (test above).
     assert server.records("schedules on") == []
+    assert server.hops() == []
 
 
 async def test_a_schedule_whose_next_time_fails_is_stopped_with_an_error(
@@ -227,7 +239,7 @@ async def test_a_schedule_whose_next_time_fails_is_stopped_with_an_error(
     dispatcher = Dispatcher(registry, Settings(), Metrics())
     scheduler = Scheduler(Router(dispatcher), Lifecycle(), next_fire=broken, project_dir=REPO)
     scheduler.start()
-    await asyncio.sleep(0.05)
+    await eventually(lambda: any(r.levelno == logging.ERROR for r in kfn_log), "the error")
     (error,) = [r for r in kfn_log if r.levelno == logging.ERROR]
     assert fields(error) == {"function": "sweep", "schedule": "0 3 * * * (UTC)"}
     assert error.exc_info is not None and "no such day" in str(error.exc_info[1])
