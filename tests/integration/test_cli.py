@@ -77,6 +77,7 @@ def test_invoke_with_a_file(contract_server: Server, tmp_path: object) -> None:
     result = kfn(
         "invoke", "--target", contract_server.url, "--type", "test.point", "--file", str(data)
     )
+    assert result.returncode == 0, result.stderr
     assert '"x": 11' in result.stdout
 
 
