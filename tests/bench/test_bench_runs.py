@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import impossible_here
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "bench" / "run.py"
 SYSTEMS = ("floor", "fastapi", "func-python", "functions-framework", "kfn", "kfn-async")
@@ -23,7 +25,8 @@ WORKLOADS = ("http-get", "event-binary")
 BUDGET_SECONDS = 600
 
 pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the bench pins CPUs and reads /proc (Linux)"
+    not sys.platform.startswith("linux"),
+    reason=impossible_here("the bench pins CPUs and reads /proc (Linux only)"),
 )
 
 

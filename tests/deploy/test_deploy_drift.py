@@ -62,7 +62,9 @@ def test_the_cli_check_agrees() -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="needs kubectl on PATH (kubernetes.io/docs/tasks/tools)"
+)
 def test_kustomize_renders_deploy_without_touching_the_knative_service(
     expected: dict[str, str],
 ) -> None:

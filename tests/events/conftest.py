@@ -192,6 +192,8 @@ class LiveServer:
                 self.process.wait()
         if self.reader is not None:
             self.reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
 
 

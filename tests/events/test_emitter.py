@@ -7,6 +7,7 @@ import shutil
 import ssl
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,27 @@ def order_event(**extra: object) -> CloudEvent:
     )
 
 
+_OPEN: list[Emitter] = []
+
+
+def opened(emitter: Emitter) -> Emitter:
+    """Close this emitter's connections after the test, as the app does on shutdown."""
+    _OPEN.append(emitter)
+    return emitter
+
+
+@pytest.fixture(autouse=True)
+async def close_emitters() -> AsyncIterator[None]:
+    yield
+    while _OPEN:
+        await _OPEN.pop().aclose()
+
+
 def emitter_for(url: str, tmp_path: Path, **options: float) -> Emitter:
     """An emitter with fast backoff; the OIDC token path points into tmp_path."""
     sink = SinkConfig(url=url, token_path=str(tmp_path / "token"))
     options.setdefault("backoff", 0.01)
-    return Emitter(sink, **options)  # type: ignore[arg-type]
+    return opened(Emitter(sink, **options))  # type: ignore[arg-type]
 
 
 async def test_an_event_arrives_in_binary_mode(sink_server: SinkServer, tmp_path: Path) -> None:
@@ -56,7 +73,7 @@ async def test_k_ce_overrides_extensions_are_set_on_every_event(
         overrides=parse_overrides('{"extensions": {"Team": "shop", "region": "eu"}}'),
         token_path=str(tmp_path / "token"),
     )
-    await Emitter(sink).send(order_event(region="us"))
+    await opened(Emitter(sink)).send(order_event(region="us"))
     (request,) = sink_server.requests
     assert request.headers["ce-team"] == "shop"
     assert request.headers["ce-region"] == "eu"  # the binding's value wins
@@ -290,7 +307,7 @@ async def test_k_ca_certs_are_trusted(
         monkeypatch.setenv("K_SINK", server.url)
         monkeypatch.setenv("K_CA_CERTS", pem)
         monkeypatch.setenv("KFN_OIDC_TOKEN_PATH", str(tmp_path / "token"))
-        sender = Emitter(SinkConfig.from_env())
+        sender = opened(Emitter(SinkConfig.from_env()))
         await sender.send(order_event())
         await sender.aclose()
         assert len(server.requests) == 1
