@@ -235,3 +235,15 @@ def test_a_value_returned_without_a_reply_type_is_500(guards_server: Server) -> 
     body = assert_problem(response, 500, "no-reply-type")
     assert (body["function"], body["event_id"]) == ("stray", "lost-1")
     assert "reply_type" in str(body["detail"])
+
+
+def test_a_content_length_that_is_not_a_number_is_refused_by_the_server(
+    contract_server: Server,
+) -> None:
+    """uvicorn answers 400 before the app runs, so the host never reads such a header."""
+    answer = raw_request(
+        contract_server.port,
+        b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: ten\r\n"
+        b"ce-specversion: 1.0\r\nce-id: cl\r\nce-source: /t\r\nce-type: test.noreply\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
