@@ -65,12 +65,14 @@ class Server:
     process: subprocess.Popen[str]
     port: int
     log_file: IO[str]
+    final_logs: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Stop the process (SIGTERM: it drains); its log stays readable, its file is removed."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
@@ -78,9 +80,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.final_logs is None:
+            self.final_logs = self.logs()
+            self.log_file.close()
         return self.process.returncode
 
     def logs(self) -> str:
+        if self.final_logs is not None:
+            return self.final_logs
         with open(self.log_file.name) as handle:
             return handle.read()
 

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kfn.filters import Filter, all_of, any_of, build_filter, cesql, exact, not_, prefix, suffix
+from kfn.filters import (
+    AllOf,
+    Filter,
+    all_of,
+    any_of,
+    build_filter,
+    cesql,
+    exact,
+    not_,
+    prefix,
+    suffix,
+)
 from tests.filters.trigger_semantics import trigger_delivers
 
 NAMES = ["type", "source", "subject", "region", "n"]
@@ -72,7 +84,7 @@ def near_misses(value: str) -> list[Any]:
         "-" + value + ".",  # the value inside
         value.swapcase(),
     ]
-    if value.lstrip("-").isdigit():
+    if re.fullmatch(r"-?[0-9]+", value):
         variants.append(int(value))  # the same text, not a string
     if value == "true":
         variants.append(True)
@@ -101,7 +113,7 @@ def events_near(draw: st.DrawFn, values: list[tuple[str, str]]) -> dict[str, Any
     return event
 
 
-def assert_parity(local: Filter, data: st.DataObject) -> None:
+def assert_parity(local: AllOf, data: st.DataObject) -> None:
     # What the generator writes into the Trigger, as it would travel: plain JSON.
     trigger_filters = json.loads(json.dumps(local.trigger_items()))
     event = data.draw(events_near(filter_values(trigger_filters) + CESQL_VALUES), label="event")

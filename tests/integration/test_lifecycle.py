@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
 
 import httpx
 import pytest
@@ -70,8 +71,8 @@ async def starting_app() -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[], 
         return {"page": True}
 
     app = App(Settings(), registry, load=False)
-    lifespan: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-    answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    lifespan: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+    answers: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     await lifespan.put({"type": "lifespan.startup"})
     previous = signal.getsignal(signal.SIGTERM)  # the app hooks SIGTERM; the test keeps its own
     server = asyncio.create_task(app({"type": "lifespan"}, lifespan.get, answers.put))
