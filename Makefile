@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench mutate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -21,7 +21,7 @@ run: $(STAMP)
 # The suite under coverage, the `kfn run` processes it starts included; the report
 # fails the target below the floor in pyproject.toml ([tool.coverage.report]).
 test: $(STAMP)
-	@rm -f .coverage .coverage.*
+	@rm -f .coverage .coverage.* .mutate
 	@$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS); status=$$?; \
 	$(BIN)/python -m coverage combine --quiet && \
 	$(BIN)/python -m coverage report --precision=1 || { [ $$status -ne 0 ] || status=1; }; \
@@ -30,5 +30,11 @@ test: $(STAMP)
 bench:
 	$(PYTHON) bench/run.py
 
+# Mutation testing of the contract's modules, bounded (MINUTES), at low priority; it
+# writes mutation/RESULTS.md and is not part of `make test`.
+MINUTES ?= 25
+mutate:
+	nice -n 19 $(PYTHON) mutation/run.py --minutes $(MINUTES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .mutate
