@@ -118,7 +118,9 @@ def test_a_readiness_check_raising_makes_readiness_503_without_its_message(
 
 
 def in_flight(server: Server, function: str) -> float:
-    return counter(httpx.get(server.url + "/metrics").text, "kfn_events_in_flight", function=function)
+    return counter(
+        httpx.get(server.url + "/metrics").text, "kfn_events_in_flight", function=function
+    )
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:

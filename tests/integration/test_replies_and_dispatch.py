@@ -91,9 +91,7 @@ def invocations(server: Server) -> dict[str, float]:
     """Successful invocations per function, from the server's /metrics."""
     text = httpx.get(server.url + "/metrics").text
     names = ("multi_one", "multi_two", "multi_reply_one", "multi_reply_two")
-    return {
-        name: counter(text, "kfn_events_total", function=name, outcome="ok") for name in names
-    }
+    return {name: counter(text, "kfn_events_total", function=name, outcome="ok") for name in names}
 
 
 def ran(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
