@@ -21,7 +21,7 @@ run: $(STAMP)
 # The suite under coverage, the `kfn run` processes it starts included; the report
 # fails the target below the floor in pyproject.toml ([tool.coverage.report]).
 test: $(STAMP)
-	@rm -f .coverage .coverage.* .mutate
+	@rm -f .coverage .coverage.*
 	@$(BIN)/python -m coverage run -m pytest $(PYTEST_ARGS); status=$$?; \
 	$(BIN)/python -m coverage combine --quiet && \
 	$(BIN)/python -m coverage report --precision=1 || { [ $$status -ne 0 ] || status=1; }; \
