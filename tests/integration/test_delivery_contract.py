@@ -247,3 +247,43 @@ def test_a_content_length_that_is_not_a_number_is_refused_by_the_server(
         b"ce-specversion: 1.0\r\nce-id: cl\r\nce-source: /t\r\nce-type: test.noreply\r\n\r\n",
     )
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+
+
+def test_a_body_of_exactly_the_limit_is_accepted(contract_server: Server) -> None:
+    response = post(
+        contract_server,
+        headers=binary_headers("test.noreply", **{"content-type": "text/plain"}),
+        content=b"x" * 100_000,
+    )
+    assert response.status_code == 202
+
+
+def test_a_body_of_exactly_the_limit_in_one_piece_without_content_length_is_accepted(
+    contract_server: Server,
+) -> None:
+    chunk = b"z" * 100_000
+    answer = raw_request(
+        contract_server.port,
+        b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+        b"ce-specversion: 1.0\r\nce-id: whole\r\nce-source: /t\r\nce-type: test.noreply\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
+        + f"{len(chunk):x}\r\n".encode()
+        + chunk
+        + b"\r\n0\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+
+
+def test_a_content_length_over_the_limit_is_refused_before_the_body_arrives(
+    contract_server: Server,
+) -> None:
+    """Only the headers and a few bytes are sent: the declared length alone decides."""
+    request = (
+        b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 150000\r\n"
+        b"ce-specversion: 1.0\r\nce-id: declared\r\nce-source: /t\r\nce-type: test.noreply\r\n"
+        b"Content-Type: text/plain\r\n\r\nxxxxxxxxxx"
+    )
+    with socket.create_connection(("127.0.0.1", contract_server.port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = sock.recv(4096)  # times out (and fails) if the server waits for the body
+    assert answer.startswith(b"HTTP/1.1 413 ")
