@@ -86,7 +86,8 @@ def _refusals_knative_accepts(
         answers = knative_cesql.ask_all(
             [{"expression": text, "event": _naming(answer["event"], text)} for text in leaves]
         )
-        if not any(a.get("error") == "parse" or a.get("type") != "Boolean" for a in answers):
+        # An error (an attribute still missing) means Knative cannot show a Boolean either.
+        if not any(a.get("error") or a.get("type") != "Boolean" for a in answers):
             found.append(f"{tree!r}: kfn refuses ({reason}), Knative routes with it")
     return found
 
