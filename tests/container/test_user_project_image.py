@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kfn.image.build import STOP_TIMEOUT
 from tests.container.conftest import kfn_build
 from tests.container.harness import GRACE_PERIOD, Container, InFlight, Podman, free_port, running
 from tests.helpers import binary_headers
@@ -181,7 +182,9 @@ def test_kfn_run_container_serves_the_project_on_port_until_ctrl_c(
             time.sleep(0.5)
         assert ready is not None and ready.status_code == 200, log.read_text()
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=GRACE_PERIOD + 30)
+        # kfn stops the container as the kubelet would: SIGTERM, SIGKILL after STOP_TIMEOUT
+        # (a kill gives a non-zero code below); podman's own clean-up of --rm comes after.
+        code = process.wait(timeout=STOP_TIMEOUT + 30)
     finally:
         if process.poll() is None:
             process.kill()

@@ -72,6 +72,9 @@ def running() -> Iterator[list[subprocess.Popen[str]]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def kfn_run(cwd: Path, running: list[subprocess.Popen[str]], port: int, *args: str) -> None:
@@ -221,5 +224,6 @@ def test_a_closed_pipe_ends_the_command_without_a_traceback(tmp_path: Path) -> N
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # the reader is gone before kfn writes, as with `| head -0`
     stderr = process.stderr.read()
+    process.stderr.close()
     assert process.wait(30) == 1
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

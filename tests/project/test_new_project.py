@@ -215,6 +215,8 @@ def served(venv: Venv, demo: Path) -> Iterator[tuple[int, subprocess.Popen[str]]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
         pyproject.write_text(original)
 
 
