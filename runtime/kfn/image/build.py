@@ -26,6 +26,7 @@ from kfn.image.engine import Engine
 from kfn.image.errors import BuildError
 
 Report = Callable[[str], None]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_TIMEOUT = 30  # seconds between SIGTERM and SIGKILL, Kubernetes' default grace period
 
 
@@ -234,14 +235,17 @@ def run(
     command = engine.run(image, options=[*flags, *options])
     report_to_stderr("$ " + " ".join(command))
     process = subprocess.Popen(command)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Both signals stop the container, even where SIGINT came in ignored (a shell's
+    # background job) and Python therefore installed no KeyboardInterrupt for it.
+    previous = {number: signal.signal(number, _interrupt) for number in STOP_SIGNALS}
     try:
         return process.wait()
     except KeyboardInterrupt:
         subprocess.run(engine.stop(name, STOP_TIMEOUT), capture_output=True)
         return process.wait()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _interrupt(signum: int, frame: object) -> None:
