@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench mutate clean
+.PHONY: run test bench fuzz mutate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,6 +29,12 @@ test: $(STAMP)
 
 bench:
 	$(PYTHON) bench/run.py
+
+# The attack and overload suite run long (FUZZ_SECONDS per test); it writes RELIABILITY.md.
+FUZZ_SECONDS ?= 120
+fuzz: $(STAMP)
+	KFN_FUZZ_SECONDS=$(FUZZ_SECONDS) KFN_RELIABILITY_REPORT=RELIABILITY.md \
+		$(BIN)/python -m pytest -m adversarial tests/adversarial $(PYTEST_ARGS)
 
 # Mutation testing of the contract's modules, bounded (MINUTES), at low priority; it
 # writes mutation/RESULTS.md and is not part of `make test`.

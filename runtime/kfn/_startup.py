@@ -20,7 +20,7 @@ from kfn.sink import SinkConfig
 
 if TYPE_CHECKING:
     from kfn.local_broker import LocalBroker
-    from kfn.scheduler import Scheduler
+    from kfn.local_schedules import Scheduler
 
 
 @dataclass
@@ -60,7 +60,7 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
         dispatcher.reply_observer = local_broker
     scheduler: Scheduler | None = None
     if settings.schedules:
-        from kfn.scheduler import Scheduler
+        from kfn.local_schedules import Scheduler
 
         scheduler = Scheduler(router, lifecycle)
     sender = emitter.Emitter.from_settings(settings, sink, local_broker)

@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from kfn.console import Console
     from kfn.dispatch import Dispatcher
     from kfn.local_broker import LocalBroker
+    from kfn.local_schedules import Scheduler
     from kfn.otel import SpanExporter
     from kfn.routing import Router
-    from kfn.scheduler import Scheduler
 
 EVENTS_PREFIX = "/events/"
 METHOD_NOT_ALLOWED = Problem(405, "method-not-allowed", "CloudEvents are delivered with POST")

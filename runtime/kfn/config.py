@@ -154,7 +154,7 @@ class Settings:
             kwargs["log_format"] = kind
         if (raw := get("KFN_ACCESS_LOG")) is not None:
             kwargs["access_log"] = _parse_bool("KFN_ACCESS_LOG", raw)
-        # The local event loop (runtime/kfn/local_broker.py, runtime/kfn/scheduler.py): `kfn run`
+        # The local event loop (runtime/kfn/local_broker.py, runtime/kfn/local_schedules.py): `kfn run`
         # turns these on off Knative; plain `uvicorn kfn.app:app` leaves them off.
         if (raw := get("KFN_LOCAL_BROKER")) is not None:
             kwargs["local_broker"] = _parse_bool("KFN_LOCAL_BROKER", raw)

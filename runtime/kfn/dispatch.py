@@ -52,7 +52,7 @@ class ReplyObserver(Protocol):
 
 
 @dataclass(frozen=True)
-class Target:
+class BoundFunction:
     """An event function ready to be called: its spec, binding and limits."""
 
     spec: EventFunction
@@ -76,9 +76,9 @@ class Dispatcher:
         self.metrics = metrics
         self.in_flight = in_flight if in_flight is not None else metrics.in_flight
         self.reply_source = settings.default_reply_source
-        self.targets: dict[str, Target] = {}
+        self.targets: dict[str, BoundFunction] = {}
         for spec in registry.event_functions:
-            self.targets[spec.name] = Target(
+            self.targets[spec.name] = BoundFunction(
                 spec=spec,
                 binding=bind(spec),
                 timeout=spec.timeout or settings.function_timeout,
@@ -92,11 +92,13 @@ class Dispatcher:
 
             self.idempotency = idempotency.from_settings(settings)
 
-    def match(self, event: CloudEvent) -> list[Target]:
+    def match(self, event: CloudEvent) -> list[BoundFunction]:
         attributes = event.get_attributes()
         return [t for t in self._ordered if t.spec.filter.matches(attributes)]
 
-    async def deliver(self, event: CloudEvent, targets: Sequence[Target]) -> list[CloudEvent]:
+    async def deliver(
+        self, event: CloudEvent, targets: Sequence[BoundFunction]
+    ) -> list[CloudEvent]:
         """Run every target on the event; return the replies or raise the deciding error."""
         if len(targets) == 1:
             reply = await self.call(targets[0], event)
@@ -115,13 +117,13 @@ class Dispatcher:
         return [o for o in outcomes if isinstance(o, CloudEvent)]
 
     @tracing.traces_invocations
-    async def call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
+    async def call(self, target: BoundFunction, event: CloudEvent) -> CloudEvent | None:
         """Call one function with one event (once per event when idempotent)."""
         if self.idempotency is not None and target.spec.idempotent:
             return await self.idempotency.call(target, event, self._call)
         return await self._call(target, event)
 
-    async def _call(self, target: Target, event: CloudEvent) -> CloudEvent | None:
+    async def _call(self, target: BoundFunction, event: CloudEvent) -> CloudEvent | None:
         """Call one function with one event; every failure becomes an EventError."""
         name = target.name
         event_id = event.get_id()
@@ -177,7 +179,7 @@ class Dispatcher:
         if self.idempotency is not None:
             await self.idempotency.aclose()
 
-    async def _invoke(self, target: Target, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    async def _invoke(self, target: BoundFunction, args: list[Any], kwargs: dict[str, Any]) -> Any:
         func = target.spec.func
         async with asyncio.timeout(target.timeout):
             if target.is_async:

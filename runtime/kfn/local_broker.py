@@ -24,7 +24,7 @@ from cloudevents.core.v1.event import CloudEvent
 from kfn import broker_ingress, logs, tracing
 from kfn._errors import EmitError, EventError, NoMatchingFunction, is_retried
 from kfn.broker_ingress import DEFAULT_TTL, TTL_ATTRIBUTE
-from kfn.dispatch import Target, current_invocation
+from kfn.dispatch import BoundFunction, current_invocation
 from kfn.lifecycle import Lifecycle
 from kfn.problems import status_of
 from kfn.routing import Router
@@ -39,7 +39,7 @@ no_reply_route: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 @dataclass(frozen=True)
-class Hop:
+class HopRecord:
     """One delivery the local broker (or the local scheduler) made, or one event it dropped."""
 
     event_id: str
@@ -51,7 +51,7 @@ class Hop:
     detail: str | None = None
 
 
-def log_hop(hop: Hop, error: BaseException | None = None) -> None:
+def log_hop(hop: HopRecord, error: BaseException | None = None) -> None:
     """One JSON line per hop; failures at WARNING (4xx) or ERROR (5xx, with the traceback)."""
     level = logging.INFO if hop.status < 400 else logging.WARNING
     if hop.status >= 500:
@@ -77,7 +77,7 @@ class LocalBroker:
     def __init__(self, router: Router, lifecycle: Lifecycle, history: int = 1000) -> None:
         self.router = router
         self.lifecycle = lifecycle
-        self.hops: deque[Hop] = deque(maxlen=history)
+        self.hops: deque[HopRecord] = deque(maxlen=history)
         """The latest hops, oldest first (for tests: kfn.testing reads them)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -121,12 +121,12 @@ class LocalBroker:
         event_id, event_type = event.get_id(), event.get_type()
         if ttl <= 0:
             self._record(
-                Hop(event_id, event_type, origin, None, 400, 0, "hop limit reached: dropped")
+                HopRecord(event_id, event_type, origin, None, 400, 0, "hop limit reached: dropped")
             )
             return 400
         if self._closed or self.lifecycle.draining:
             self._record(
-                Hop(event_id, event_type, origin, None, 503, ttl, "shutting down: dropped")
+                HopRecord(event_id, event_type, origin, None, 503, ttl, "shutting down: dropped")
             )
             return 503
         arrived = broker_ingress.arrival_time()
@@ -153,7 +153,9 @@ class LocalBroker:
 
     # -- delivery ----------------------------------------------------------------------
 
-    async def _deliver(self, target: Target, event: CloudEvent, ttl: int, origin: str) -> None:
+    async def _deliver(
+        self, target: BoundFunction, event: CloudEvent, ttl: int, origin: str
+    ) -> None:
         tracing.detach()  # the delivery's parent is the span its event carries
         token = _delivered_ttl.set(ttl)
         error: BaseException | None = None
@@ -168,10 +170,11 @@ class LocalBroker:
         finally:
             _delivered_ttl.reset(token)
         self._record(
-            Hop(event.get_id(), event.get_type(), origin, target.name, status, ttl, detail), error
+            HopRecord(event.get_id(), event.get_type(), origin, target.name, status, ttl, detail),
+            error,
         )
 
-    def _record(self, hop: Hop, error: BaseException | None = None) -> None:
+    def _record(self, hop: HopRecord, error: BaseException | None = None) -> None:
         self.hops.append(hop)
         log_hop(hop, error)
 

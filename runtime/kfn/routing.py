@@ -10,14 +10,14 @@ from __future__ import annotations
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn._errors import FilterMismatch, NoMatchingFunction, UnknownFunction
-from kfn.dispatch import Dispatcher, Target
+from kfn.dispatch import BoundFunction, Dispatcher
 
 
 class Router:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
 
-    def targets(self, event: CloudEvent, function: str | None = None) -> list[Target]:
+    def targets(self, event: CloudEvent, function: str | None = None) -> list[BoundFunction]:
         """The functions `event` goes to: every match (`function` None) or that one function.
 
         A named function must exist and its filters must match, as its Trigger's would.

@@ -55,7 +55,7 @@ from kfn.codec import carries_event, from_http, to_http
 from kfn.codec.event import model_data, new_event
 from kfn.config import Settings
 from kfn.idempotency.guard import Duplicate
-from kfn.local_broker import Hop
+from kfn.local_broker import HopRecord
 from kfn.registry import EventFunction, Registry, default_registry
 from kfn.sink import SinkConfig
 
@@ -64,7 +64,7 @@ try:
 except ImportError:  # pragma: no cover - the dev extra installs it
     pytest_asyncio = None  # type: ignore[assignment]
 
-__all__ = ["Answer", "CapturedSink", "KfnClient", "Mode", "answer_of", "event"]
+__all__ = ["CapturedSink", "DecodedResponse", "KfnClient", "Mode", "decode_response", "event"]
 
 Mode = Literal["binary", "structured"]
 SINK_URL = "http://sink.kfn.test/"
@@ -102,7 +102,7 @@ def event(
 
 
 @dataclasses.dataclass
-class Answer:
+class DecodedResponse:
     """What the host answered: the status, the reply event (if any) or the problem."""
 
     status_code: int
@@ -116,7 +116,7 @@ class Answer:
         return self.reply.get_data() if self.reply is not None else None
 
 
-def answer_of(response: httpx.Response) -> Answer:
+def decode_response(response: httpx.Response) -> DecodedResponse:
     """Decode a host response: a reply event in any content mode, or a problem body."""
     content_type = response.headers.get("content-type", "")
     reply = None
@@ -126,7 +126,7 @@ def answer_of(response: httpx.Response) -> Answer:
         reply = events[0] if len(events) == 1 else None
     elif content_type.startswith("application/problem+json"):
         problem = response.json()
-    return Answer(response.status_code, reply, problem, response)
+    return DecodedResponse(response.status_code, reply, problem, response)
 
 
 class KfnClient:
@@ -139,13 +139,13 @@ class KfnClient:
 
     async def send(
         self, event: CloudEvent, *, to: str | None = None, mode: Mode = "binary"
-    ) -> Answer:
+    ) -> DecodedResponse:
         """POST the event to `/` (every matching function) or `/events/<to>` (one function)."""
         if mode not in ("binary", "structured"):
             raise ValueError(f"mode must be 'binary' or 'structured', not {mode!r}")
         headers, body = to_http(event, ContentMode(mode))
         path = "/" if to is None else f"/events/{to}"
-        return answer_of(await self.http.post(path, headers=headers, content=body))
+        return decode_response(await self.http.post(path, headers=headers, content=body))
 
     async def reply(
         self, event: CloudEvent, *, to: str | None = None, mode: Mode = "binary"
@@ -160,9 +160,9 @@ class KfnClient:
             )
         return answer.reply
 
-    async def fire(self, function: str, *, mode: Mode = "binary") -> Answer:
+    async def fire(self, function: str, *, mode: Mode = "binary") -> DecodedResponse:
         """Deliver the event the function's PingSource sends, to `/events/<function>`."""
-        from kfn.scheduler import ping_event
+        from kfn.local_schedules import ping_event
 
         spec = self.app.registry.functions.get(function)
         if not isinstance(spec, EventFunction) or spec.schedule is None:
@@ -175,7 +175,7 @@ class KfnClient:
             await self.app.local_broker.settle()
 
     @property
-    def hops(self) -> list[Hop]:
+    def hops(self) -> list[HopRecord]:
         """Every delivery the local broker made, oldest first (with local_broker=True)."""
         broker = self.app.local_broker
         return list(broker.hops) if broker is not None else []
@@ -203,7 +203,7 @@ class CapturedSink:
         )
 
     def fail(self, status: int, times: int = 1) -> None:
-        """Answer the next `times` requests with `status` (retried ones are retried)."""
+        """DecodedResponse the next `times` requests with `status` (retried ones are retried)."""
         self._failures.extend([status] * times)
 
     def of_type(self, type: str) -> list[CloudEvent]:

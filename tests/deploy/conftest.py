@@ -17,7 +17,7 @@ import pytest
 from kfn.deploy import render
 from kfn.deploy import settings as settings_module
 from kfn.deploy.generate import Generation, generate
-from kfn.deploy.settings import Settings
+from kfn.deploy.settings import ProjectSettings
 from kfn.registry import Registry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,8 +43,8 @@ def example_app_manifests() -> list[dict[str, Any]]:
     return render.load_all(result.stdout)
 
 
-def make_settings(**table: Any) -> Settings:
-    """Settings as `[tool.kfn]` would give them; `name` defaults to 'app'."""
+def make_settings(**table: Any) -> ProjectSettings:
+    """ProjectSettings as `[tool.kfn]` would give them; `name` defaults to 'app'."""
     table.setdefault("name", "app")
     return settings_module.parse(table, project_dir=REPO)
 

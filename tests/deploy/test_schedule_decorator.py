@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kfn import RegistrationError
+from kfn.local_schedules import next_fire
 from kfn.registry import EventFunction, Registry
 from kfn.schedule import (
     PING_EVENT_TYPE,
@@ -17,7 +18,6 @@ from kfn.schedule import (
     check_pingsource_schedule,
     schedule,
 )
-from kfn.scheduler import next_fire
 
 AFTER = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)  # a Saturday
 

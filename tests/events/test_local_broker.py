@@ -12,9 +12,9 @@ from kfn.app import App
 from kfn.broker_ingress import DEFAULT_TTL
 from kfn.config import Settings
 from kfn.filters import prefix
-from kfn.local_broker import Hop
+from kfn.local_broker import HopRecord
+from kfn.local_schedules import Scheduler
 from kfn.schedule import schedule
-from kfn.scheduler import Scheduler
 from kfn.testing import KfnClient, event
 
 pytestmark = pytest.mark.kfn(local_broker=True)
@@ -102,7 +102,9 @@ def called(function: str) -> list[dict[str, Any]]:
     return [attributes for name, attributes in CALLS if name == function]
 
 
-def deliveries(hops: list[Hop], to: str | None = None) -> list[tuple[str, str, str | None, int]]:
+def deliveries(
+    hops: list[HopRecord], to: str | None = None
+) -> list[tuple[str, str, str | None, int]]:
     return [(h.type, h.origin, h.to, h.status) for h in hops if to is None or h.to == to]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kfn.testing import answer_of, event
+from kfn.testing import decode_response, event
 
 
 def test_the_kit_is_registered_through_its_entry_point(request: pytest.FixtureRequest) -> None:
@@ -29,7 +29,7 @@ def test_a_structured_reply_is_decoded() -> None:
         headers={"content-type": "application/cloudevents+json"},
         content=b'{"specversion":"1.0","id":"r","source":"/s","type":"t.r","data":{"ok":true}}',
     )
-    answer = answer_of(response)
+    answer = decode_response(response)
     assert answer.reply is not None and answer.reply.get_type() == "t.r"
     assert answer.data == {"ok": True}
 
@@ -38,5 +38,5 @@ def test_a_problem_is_decoded() -> None:
     response = httpx.Response(
         404, headers={"content-type": "application/problem+json"}, json={"type": "urn:x"}
     )
-    answer = answer_of(response)
+    answer = decode_response(response)
     assert (answer.reply, answer.problem) == (None, {"type": "urn:x"})

@@ -45,10 +45,10 @@ def test_kfn_filters_exports_the_filter_builders() -> None:
 
 def test_kfn_testing_exports_the_test_kit() -> None:
     assert set(kfn.testing.__all__) == {
-        "Answer",
+        "DecodedResponse",
         "CapturedSink",
         "KfnClient",
         "Mode",
-        "answer_of",
+        "decode_response",
         "event",
     }

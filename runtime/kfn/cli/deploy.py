@@ -22,7 +22,7 @@ from kfn._errors import CommandError
 
 if TYPE_CHECKING:
     from kfn.deploy.generate import Generation
-    from kfn.deploy.settings import Settings
+    from kfn.deploy.settings import ProjectSettings
 
 KUBECTL_TIMEOUT = "15s"
 PRUNE_ALLOWLIST = (
@@ -246,7 +246,7 @@ def _check_cluster(base: list[str], generation: Generation) -> None:
 # -- shared ----------------------------------------------------------------------------
 
 
-def _generate(args: argparse.Namespace) -> tuple[Settings, Generation]:
+def _generate(args: argparse.Namespace) -> tuple[ProjectSettings, Generation]:
     from kfn.deploy import generate
     from kfn.deploy.errors import DeployError
 

@@ -39,7 +39,7 @@ def handle(args: argparse.Namespace) -> int:
         load_functions(settings.functions, default_registry, check=True)
     except (ConfigError, LoadError) as error:
         raise CommandError(str(error)) from None
-    rows = describe(default_registry.functions.values(), defaults.name if defaults else None)
+    rows = function_rows(default_registry.functions.values(), defaults.name if defaults else None)
     if args.json:
         for row in rows:
             print(json.dumps(row))
@@ -59,7 +59,7 @@ def main_service() -> str | None:
     return defaults.name if defaults else None
 
 
-def describe(functions: Any, main: str | None) -> list[dict[str, Any]]:
+def function_rows(functions: Any, main: str | None) -> list[dict[str, Any]]:
     """One plain dict per function, in declaration order."""
     from kfn.registry import EventFunction, HttpFunction
 

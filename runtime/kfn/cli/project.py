@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from kfn._errors import CommandError
 
 if TYPE_CHECKING:
-    from kfn.deploy.settings import Settings
+    from kfn.deploy.settings import ProjectSettings
 
 DEFAULT_PORT = 8080
 
 
-def load(project_dir: Path | None = None) -> Settings | None:
+def load(project_dir: Path | None = None) -> ProjectSettings | None:
     """`[tool.kfn]` of the project in `project_dir` (default: the current folder).
 
     None when there is no pyproject.toml or it has no `[tool.kfn]` table; a wrong
@@ -47,7 +47,9 @@ def load(project_dir: Path | None = None) -> Settings | None:
         raise CommandError(str(error)) from None
 
 
-def port(flag: int | None, project: Settings | None, environ: MutableMapping[str, str]) -> int:
+def port(
+    flag: int | None, project: ProjectSettings | None, environ: MutableMapping[str, str]
+) -> int:
     """The port `kfn run` listens on and `kfn invoke` sends to."""
 
     if flag is not None:
@@ -64,7 +66,9 @@ def port(flag: int | None, project: Settings | None, environ: MutableMapping[str
 
 
 def apply_functions(
-    flag: str | None, project: Settings | None, environ: MutableMapping[str, str] = os.environ
+    flag: str | None,
+    project: ProjectSettings | None,
+    environ: MutableMapping[str, str] = os.environ,
 ) -> None:
     """Set KFN_FUNCTIONS from the flag, or from `[tool.kfn]` when the environment has none.
 

@@ -95,9 +95,9 @@ class Console:
     def functions(self) -> list[dict[str, Any]]:
         """The functions as `kfn list --json` describes them, plus each schedule's next fire time."""
         if self._functions is None:
-            from kfn.cli.list import describe, main_service
+            from kfn.cli.list import function_rows, main_service
 
-            self._functions = describe(self.app.registry.functions.values(), main_service())
+            self._functions = function_rows(self.app.registry.functions.values(), main_service())
         rows = [dict(row) for row in self._functions]
         for row in rows:
             if row["kind"] == "schedule":
@@ -105,7 +105,7 @@ class Console:
         return rows
 
     def _next_fire(self, name: str) -> str | None:
-        from kfn.scheduler import next_fire
+        from kfn.local_schedules import next_fire
 
         spec = self.app.registry.functions[name]
         try:
@@ -123,7 +123,7 @@ class Console:
             raise _Refused(404, "unknown-schedule", f"no @schedule function is named {name!r}")
         scheduler = app.scheduler
         if scheduler is None:
-            from kfn.scheduler import Scheduler
+            from kfn.local_schedules import Scheduler
 
             scheduler = Scheduler(app.router, app.lifecycle)
         status = await scheduler.fire(target)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from kfn.deploy.settings import Settings
+from kfn.deploy.settings import ProjectSettings
 
 DOCKERFILE = "Dockerfile"
 USER_ID = 10001
@@ -60,7 +60,7 @@ def _exec(*argv: str, width: int = 92) -> str:
     return "[" + " \\\n     ".join(lines) + "]"
 
 
-def render(settings: Settings, generated_by: str) -> str:
+def render(settings: ProjectSettings, generated_by: str) -> str:
     functions = ",".join(settings.functions)
     return f"""\
 # syntax=docker/dockerfile:1

@@ -50,7 +50,7 @@ from kfn.config import DEFAULT_FUNCTIONS
 from kfn.deploy import defaults, formats
 from kfn.deploy.errors import DeployError
 from kfn.deploy.knative import AUTOSCALING_PREFIX, RESERVED_ENV_NAMES, SCALE_KEYS
-from kfn.deploy.types import Delivery, Destination, EnvVar, Settings, UnitSettings
+from kfn.deploy.types import Delivery, Destination, EnvVar, ProjectSettings, UnitSettings
 
 PYPROJECT = "pyproject.toml"
 IDEMPOTENCY_STORE_ENV = "KFN_IDEMPOTENCY_STORE"
@@ -105,7 +105,7 @@ class SettingsError(DeployError):
 # -- reading ---------------------------------------------------------------------------
 
 
-def load(project_dir: Path) -> Settings:
+def load(project_dir: Path) -> ProjectSettings:
     """Read `[tool.kfn]` from the project's pyproject.toml (every key is optional)."""
     path = project_dir / PYPROJECT
     try:
@@ -125,8 +125,10 @@ def load(project_dir: Path) -> Settings:
     return parse(raw, project_dir=project_dir, project_name=default_name)
 
 
-def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = None) -> Settings:
-    """Settings from the `[tool.kfn]` table (a dict, as tomllib reads it)."""
+def parse(
+    raw: object, *, project_dir: Path = Path("."), project_name: Any = None
+) -> ProjectSettings:
+    """ProjectSettings from the `[tool.kfn]` table (a dict, as tomllib reads it)."""
     table = _Table(raw, "[tool.kfn]")
     name = table.text("name")
     if name is None:
@@ -203,7 +205,7 @@ def parse(raw: object, *, project_dir: Path = Path("."), project_name: Any = Non
             group_table.finish(UNIT_KEYS)
         services_table.finish(services_table.names())
     table.finish(APP_KEYS)
-    return Settings(
+    return ProjectSettings(
         name=name,
         project_dir=project_dir,
         namespace=namespace,
@@ -581,7 +583,7 @@ __all__ = [
     "Delivery",
     "Destination",
     "EnvVar",
-    "Settings",
+    "ProjectSettings",
     "SettingsError",
     "UnitSettings",
     "load",

@@ -85,7 +85,7 @@ class UnitSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
+class ProjectSettings:
     """Everything `kfn manifests` needs besides the functions themselves."""
 
     name: str

@@ -21,7 +21,7 @@ from kfn.config import Settings as HostSettings
 from kfn.config import parse_duration
 from kfn.deploy import defaults
 from kfn.deploy.errors import DeployError
-from kfn.deploy.settings import Settings, UnitSettings
+from kfn.deploy.settings import ProjectSettings, UnitSettings
 from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, where_defined
 
 DRAIN_SECONDS = defaults.DRAIN_SECONDS
@@ -29,7 +29,7 @@ MAX_TIMEOUT_SECONDS = defaults.MAX_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
-class Unit:
+class ServiceUnit:
     """One Knative Service: its name, its functions and what it runs with."""
 
     name: str
@@ -120,7 +120,7 @@ class Unit:
         return configured
 
 
-def plan(registry: Registry, settings: Settings) -> list[Unit]:
+def plan(registry: Registry, settings: ProjectSettings) -> list[ServiceUnit]:
     """The app's units: the main Service first, then the groups by name."""
     functions = list(registry.functions.values())
     if not functions:
@@ -145,7 +145,7 @@ def plan(registry: Registry, settings: Settings) -> list[Unit]:
     names = sorted(groups, key=lambda name: (name != settings.name, name))
     grouped = len(names) > 1
     return [
-        Unit(
+        ServiceUnit(
             name=name,
             functions=tuple(groups[name]),
             settings=settings.for_unit(name),

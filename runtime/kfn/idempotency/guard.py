@@ -40,9 +40,9 @@ from kfn.idempotency.store import Held, Store, StoreUnavailable
 from kfn.problems import status_of
 
 if TYPE_CHECKING:
-    from kfn.dispatch import Target
+    from kfn.dispatch import BoundFunction
 
-Call = Callable[["Target", CloudEvent], Awaitable[CloudEvent | None]]
+Call = Callable[["BoundFunction", CloudEvent], Awaitable[CloudEvent | None]]
 
 KEY_PREFIX = "kfn:idempotency:"
 STORE_RETRY_AFTER = 1
@@ -71,7 +71,7 @@ class Idempotency:
         self.duplicates: deque[Duplicate] = deque(maxlen=history)
         """The latest duplicates, oldest first."""
 
-    async def call(self, target: Target, event: CloudEvent, call: Call) -> CloudEvent | None:
+    async def call(self, target: BoundFunction, event: CloudEvent, call: Call) -> CloudEvent | None:
         """`call(target, event)` under a claim, or the answer a duplicate gets."""
         name, event_id = target.name, event.get_id()
         key = key_of(target, event)
@@ -160,7 +160,7 @@ class Idempotency:
         await self.store.aclose()
 
 
-def key_of(target: Target, event: CloudEvent) -> str:
+def key_of(target: BoundFunction, event: CloudEvent) -> str:
     """The store key: the function's name and a digest of the event's idempotency key."""
     make_key = target.spec.idempotency_key
     if make_key is None:

@@ -1,7 +1,7 @@
 """`kfn build`: the app's image, built by podman or docker from a wheelhouse made on the host.
 
 - `engine`: find the container engine that works here, and the commands it runs;
-- `target`: the Python and platform of the base image, read by running it once;
+- `python_platform`: the Python and platform of the base image, read by running it once;
 - `context`: the build context: the project and its dependencies as wheels for that
   target, and the functions modules the project's wheel does not hold;
 - `build`: the steps in order, one progress line each (also `kfn run --container`).

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kfn.deploy.dockerfile import USER_ID
-from kfn.deploy.settings import Settings
-from kfn.image import context, target
+from kfn.deploy.settings import ProjectSettings
+from kfn.image import context, python_platform
 from kfn.image import engine as engines
 from kfn.image.engine import Engine
 from kfn.image.errors import BuildError
@@ -46,7 +46,7 @@ class BuildRequest:
     push: bool = False
 
 
-def write_dockerfile(settings: Settings, report: Report = report_to_stderr) -> Path:
+def write_dockerfile(settings: ProjectSettings, report: Report = report_to_stderr) -> Path:
     """deploy/Dockerfile as the settings make it, unless the user's own replaced it."""
     from kfn.deploy import generate
     from kfn.deploy.dockerfile import DOCKERFILE
@@ -69,7 +69,9 @@ def source_date_epoch() -> int:
     return int(raw)
 
 
-def build(settings: Settings, request: BuildRequest, report: Report = report_to_stderr) -> Engine:
+def build(
+    settings: ProjectSettings, request: BuildRequest, report: Report = report_to_stderr
+) -> Engine:
     """Build (and push) the image; the engine that did it."""
     total = 6 if request.push else 5
     step = iter(range(1, total + 1))
@@ -81,8 +83,8 @@ def build(settings: Settings, request: BuildRequest, report: Report = report_to_
     progress(f"container engine: {engine.name}")
     base = request.base_image or settings.base
     platform = request.platform
-    found = target.probe(engine, base, platform)
-    progress(f"base image {base}: {found.describe()}")
+    found = python_platform.probe(engine, base, platform)
+    progress(f"base image {base}: {found.label()}")
     epoch = source_date_epoch()
     with tempfile.TemporaryDirectory(prefix="kfn-build-") as scratch:
         directory = Path(scratch)
@@ -109,11 +111,11 @@ def build(settings: Settings, request: BuildRequest, report: Report = report_to_
 
 
 def prepare(
-    settings: Settings,
+    settings: ProjectSettings,
     engine: Engine,
     base: str,
     platform: str | None,
-    found: target.Target,
+    found: python_platform.PythonPlatform,
     directory: Path,
     epoch: int,
     progress: Report,
@@ -145,7 +147,7 @@ def prepare(
         installed.append(name + requirement[len(requirement.split(";")[0]) :])
     progress(
         f"downloading {project.name}'s {len(requirements)} requirements and their "
-        f"dependencies as wheels for {found.describe()}"
+        f"dependencies as wheels for {found.label()}"
     )
     context.download(wanted, found, deps, epoch=epoch)
     context.download_pip(directory / "pip", epoch=epoch)
@@ -169,7 +171,7 @@ def complete(
     engine: Engine,
     base: str,
     platform: str | None,
-    found: target.Target,
+    found: python_platform.PythonPlatform,
     directory: Path,
     epoch: int,
 ) -> None:

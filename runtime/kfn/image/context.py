@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from kfn.image.errors import BuildError
-from kfn.image.target import Target
+from kfn.image.python_platform import PythonPlatform
 
 PIP_TIMEOUT = 900
 SKIPPED_DIRS = frozenset(
@@ -200,14 +200,16 @@ def tree_digest(folder: Path, epoch: int) -> str:
     return digest.hexdigest()[:32]
 
 
-def download(requirements: list[str], target: Target, destination: Path, *, epoch: int) -> None:
+def download(
+    requirements: list[str], target: PythonPlatform, destination: Path, *, epoch: int
+) -> None:
     """Every requirement and its dependencies, as wheels for `target`."""
     if not requirements:
         return
     pip(
         ["download", "--quiet", "--dest", str(destination), *target.pip_options(), *requirements],
         epoch=epoch,
-        what=f"download the dependencies for {target.describe()}",
+        what=f"download the dependencies for {target.label()}",
         hint="kfn build installs wheels only: a dependency without a wheel for this target "
         "needs another version, or a base image it has wheels for",
     )

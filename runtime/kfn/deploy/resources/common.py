@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kfn.deploy.settings import Destination, Settings
+from kfn.deploy.settings import Destination, ProjectSettings
 from kfn.registry import FunctionSpec
 
 SERVING_V1 = "serving.knative.dev/v1"
@@ -16,7 +16,7 @@ NAME = "app.kubernetes.io/name"
 FUNCTION_ANNOTATION = "kfn/function"
 
 
-def labels(settings: Settings, unit: str | None) -> dict[str, str]:
+def labels(settings: ProjectSettings, unit: str | None) -> dict[str, str]:
     """The labels every generated object carries; `kfn deploy --prune` selects on them."""
     result = {}
     if unit is not None:
@@ -28,7 +28,7 @@ def labels(settings: Settings, unit: str | None) -> dict[str, str]:
 
 def metadata(
     name: str,
-    settings: Settings,
+    settings: ProjectSettings,
     unit: str | None,
     annotations: dict[str, str] | None = None,
     extra_labels: dict[str, str] | None = None,
@@ -45,7 +45,7 @@ def service_ref(unit: str) -> dict[str, str]:
     return {"apiVersion": SERVING_V1, "kind": "Service", "name": unit}
 
 
-def broker_ref(settings: Settings) -> dict[str, str]:
+def broker_ref(settings: ProjectSettings) -> dict[str, str]:
     return {"apiVersion": EVENTING_V1, "kind": "Broker", "name": settings.broker}
 
 

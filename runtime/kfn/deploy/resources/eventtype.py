@@ -15,15 +15,15 @@ from typing import Any
 
 from kfn.deploy import formats
 from kfn.deploy.resources import common
-from kfn.deploy.settings import Settings
-from kfn.deploy.units import Unit
+from kfn.deploy.settings import ProjectSettings
+from kfn.deploy.units import ServiceUnit
 
 EVENTTYPE_VERSION = "eventing.knative.dev/v1beta3"
 CONSUMED_BY = "kfn/consumed-by"
 PRODUCED_BY = "kfn/produced-by"
 
 
-def declared_types(units: Iterable[Unit]) -> dict[str, tuple[set[str], set[str]]]:
+def declared_types(units: Iterable[ServiceUnit]) -> dict[str, tuple[set[str], set[str]]]:
     """type -> (consumers, producers), over every event function of the app."""
     types: dict[str, tuple[set[str], set[str]]] = {}
     for unit in units:
@@ -39,13 +39,13 @@ def declared_types(units: Iterable[Unit]) -> dict[str, tuple[set[str], set[str]]
     return types
 
 
-def build_all(units: Iterable[Unit], settings: Settings) -> list[dict[str, Any]]:
+def build_all(units: Iterable[ServiceUnit], settings: ProjectSettings) -> list[dict[str, Any]]:
     types = declared_types(units)
     names = _names(types, settings)
     return [_build(t, names[t], *types[t], settings) for t in sorted(types)]
 
 
-def _names(types: Iterable[str], settings: Settings) -> dict[str, str]:
+def _names(types: Iterable[str], settings: ProjectSettings) -> dict[str, str]:
     """`<app>-<type>` as a DNS label; types that map to the same label get a hash each."""
     plain = {t: formats.dns_name(settings.name, t) for t in types}
     taken = Counter(plain.values())
@@ -59,7 +59,7 @@ def _names(types: Iterable[str], settings: Settings) -> dict[str, str]:
 
 
 def _build(
-    event_type: str, name: str, consumers: set[str], producers: set[str], settings: Settings
+    event_type: str, name: str, consumers: set[str], producers: set[str], settings: ProjectSettings
 ) -> dict[str, Any]:
     annotations = {}
     if consumers:

@@ -6,13 +6,13 @@ from typing import Any
 
 from kfn.deploy import formats
 from kfn.deploy.resources import common
-from kfn.deploy.settings import Settings
-from kfn.deploy.units import Unit
+from kfn.deploy.settings import ProjectSettings
+from kfn.deploy.units import ServiceUnit
 from kfn.registry import EventFunction
 from kfn.schedule import Schedule
 
 
-def build(unit: Unit, function: EventFunction, settings: Settings) -> dict[str, Any]:
+def build(unit: ServiceUnit, function: EventFunction, settings: ProjectSettings) -> dict[str, Any]:
     schedule: Schedule = function.schedule
     spec: dict[str, Any] = {"schedule": schedule.cron}
     if schedule.timezone is not None:

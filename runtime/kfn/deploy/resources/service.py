@@ -12,8 +12,8 @@ from kfn._probes import LIVENESS_PATH, READINESS_PATH
 from kfn.config import DEFAULT_FUNCTIONS, DEFAULT_PORT
 from kfn.deploy.knative import VISIBILITY_LABEL
 from kfn.deploy.resources import common
-from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, Settings
-from kfn.deploy.units import Unit
+from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, ProjectSettings
+from kfn.deploy.units import ServiceUnit
 from kfn.registry import EventFunction
 
 PORT = DEFAULT_PORT
@@ -32,7 +32,9 @@ def security_context() -> dict[str, Any]:
     }
 
 
-def build(unit: Unit, settings: Settings, image: str, warnings: list[str]) -> dict[str, Any]:
+def build(
+    unit: ServiceUnit, settings: ProjectSettings, image: str, warnings: list[str]
+) -> dict[str, Any]:
     labels = common.labels(settings, unit.name)
     if not unit.public:
         # A label, not an annotation (CONTRACT.md 3b "Visibility").
@@ -71,7 +73,7 @@ def build(unit: Unit, settings: Settings, image: str, warnings: list[str]) -> di
     }
 
 
-def _container(unit: Unit, settings: Settings, image: str) -> dict[str, Any]:
+def _container(unit: ServiceUnit, settings: ProjectSettings, image: str) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
         "image": image,
@@ -104,7 +106,7 @@ def _container(unit: Unit, settings: Settings, image: str) -> dict[str, Any]:
     return container
 
 
-def _warn_on_local_claims(unit: Unit, warnings: list[str]) -> None:
+def _warn_on_local_claims(unit: ServiceUnit, warnings: list[str]) -> None:
     """Idempotent functions on several replicas need a shared store, not each one's memory."""
     idempotent = [f.name for f in unit.functions if isinstance(f, EventFunction) and f.idempotent]
     shared = any(v.name == IDEMPOTENCY_STORE_ENV for v in unit.settings.env)
@@ -117,7 +119,7 @@ def _warn_on_local_claims(unit: Unit, warnings: list[str]) -> None:
         )
 
 
-def _env(unit: Unit, settings: Settings) -> list[dict[str, Any]]:
+def _env(unit: ServiceUnit, settings: ProjectSettings) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
     if settings.functions != DEFAULT_FUNCTIONS:
         env.append({"name": "KFN_FUNCTIONS", "value": ",".join(settings.functions)})

@@ -6,11 +6,11 @@ from typing import Any
 
 from kfn.deploy import formats
 from kfn.deploy.resources import common
-from kfn.deploy.settings import Settings
-from kfn.deploy.units import Unit
+from kfn.deploy.settings import ProjectSettings
+from kfn.deploy.units import ServiceUnit
 
 
-def build(unit: Unit, settings: Settings) -> dict[str, Any]:
+def build(unit: ServiceUnit, settings: ProjectSettings) -> dict[str, Any]:
     return {
         "apiVersion": common.SOURCES_V1,
         "kind": "SinkBinding",

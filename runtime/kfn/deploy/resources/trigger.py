@@ -12,17 +12,17 @@ from typing import Any
 from kfn.deploy import formats
 from kfn.deploy.errors import DeployError
 from kfn.deploy.resources import common
-from kfn.deploy.settings import Delivery, Settings, SettingsError, parse_decorator_delivery
-from kfn.deploy.units import Unit
+from kfn.deploy.settings import Delivery, ProjectSettings, SettingsError, parse_decorator_delivery
+from kfn.deploy.units import ServiceUnit
 from kfn.registry import EventFunction, where_defined
 
 
-def name(settings: Settings, function: EventFunction) -> str:
+def name(settings: ProjectSettings, function: EventFunction) -> str:
     return formats.dns_name(settings.name, function.name)
 
 
 def build(
-    unit: Unit, function: EventFunction, settings: Settings, warnings: list[str]
+    unit: ServiceUnit, function: EventFunction, settings: ProjectSettings, warnings: list[str]
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {"broker": settings.broker}
     items = function.filter.trigger_items()
@@ -51,7 +51,7 @@ def build(
     }
 
 
-def delivery_of(function: EventFunction, settings: Settings) -> Delivery:
+def delivery_of(function: EventFunction, settings: ProjectSettings) -> Delivery:
     """[tool.kfn.delivery], with every key the decorator's delivery= sets replaced."""
     if function.delivery is None:
         return settings.delivery
@@ -81,7 +81,7 @@ def delivery_spec(delivery: Delivery) -> dict[str, Any]:
 
 
 def _warn_short_timeout(
-    unit: Unit, function: EventFunction, delivery: Delivery, warnings: list[str]
+    unit: ServiceUnit, function: EventFunction, delivery: Delivery, warnings: list[str]
 ) -> None:
     if delivery.timeout is None:
         return

@@ -18,7 +18,7 @@ from typing import Any
 from kfn.deploy.rules import autoscaling, service, sources, trigger
 from kfn.deploy.rules._core import RULES, Report, Rule, Violation
 
-__all__ = ["RULES", "Rule", "Violation", "autoscaling", "check", "check_all", "describe"]
+__all__ = ["RULES", "Rule", "Violation", "autoscaling", "check", "check_all", "manifest_label"]
 
 _CHECKERS: dict[tuple[str, str], Callable[[Report, Mapping[str, Any]], None]] = {
     ("serving.knative.dev/v1", "Service"): service.check,
@@ -44,10 +44,10 @@ def check(manifest: Mapping[str, Any]) -> list[Violation]:
 
 def check_all(manifests: Iterable[Mapping[str, Any]]) -> list[str]:
     """`Kind/name: path: message [rule]` for every violation in `manifests`."""
-    return [f"{describe(m)}: {v}" for m in manifests for v in check(m)]
+    return [f"{manifest_label(m)}: {v}" for m in manifests for v in check(m)]
 
 
-def describe(manifest: Mapping[str, Any]) -> str:
+def manifest_label(manifest: Mapping[str, Any]) -> str:
     metadata = manifest.get("metadata")
     name = metadata.get("name") if isinstance(metadata, Mapping) else None
     return f"{manifest.get('kind')}/{name}"

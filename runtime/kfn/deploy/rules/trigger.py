@@ -41,7 +41,7 @@ DELIVERY_TIMEOUT = rule("delivery.timeout", "timeout is a non-zero ISO-8601 dura
 # CONTRACT.md:460,756 - retryAfterMax needs delivery-retryafter (disabled by default).
 RETRY_AFTER_MAX = rule("delivery.retry-after-max", "retryAfterMax needs a feature flag")
 # CONTRACT.md:461,756 - format is json or binary.
-FORMAT = rule("delivery.format", "format is json or binary")
+DELIVERY_FORMAT = rule("delivery.format", "format is json or binary")
 # CONTRACT.md:439-442,757 - knative.dev/dependency is JSON for a same-namespace reference.
 DEPENDENCY = rule("trigger.dependency-annotation", "knative.dev/dependency is a reference")
 # CONTRACT.md:442-443,758 - eventing.knative.dev/injection is enabled|disabled, broker default only.
@@ -165,7 +165,9 @@ def check_delivery(report: Report, value: Any, path: str) -> None:
         )
     delivery_format = delivery.get("format")
     if delivery_format is not None and delivery_format not in ("json", "binary"):
-        report.add(FORMAT, join(path, "format"), f"{delivery_format!r} is not json or binary")
+        report.add(
+            DELIVERY_FORMAT, join(path, "format"), f"{delivery_format!r} is not json or binary"
+        )
     if "deadLetterSink" in delivery:
         check_destination(report, delivery.get("deadLetterSink"), join(path, "deadLetterSink"))
 

@@ -17,11 +17,11 @@ from kfn.cli.run import local_loop
 from kfn.config import Settings
 from kfn.dispatch import Dispatcher
 from kfn.lifecycle import Lifecycle
+from kfn.local_schedules import Scheduler, next_fire, ping_event, pingsource_identity
 from kfn.metrics import Metrics
 from kfn.registry import EventFunction
 from kfn.routing import Router
 from kfn.schedule import Schedule, schedule
-from kfn.scheduler import Scheduler, next_fire, ping_event, pingsource_identity
 from tests.conftest import REPO
 from tests.events.conftest import LiveServer
 

@@ -33,7 +33,7 @@ print(json.dumps({"implementation": sys.implementation.name, "python": sys.versi
 
 
 @dataclass(frozen=True)
-class Target:
+class PythonPlatform:
     """A CPython version on a Linux platform, as wheel tags name them."""
 
     python: tuple[int, int]
@@ -64,12 +64,12 @@ class Target:
             options += ["--platform", tag]
         return options
 
-    def describe(self) -> str:
+    def label(self) -> str:
         version = ".".join(map(str, self.libc_version))
         return f"CPython {self.python[0]}.{self.python[1]}, {self.libc} {version}, {self.machine}"
 
 
-def probe(engine: Engine, base_image: str, platform: str | None) -> Target:
+def probe(engine: Engine, base_image: str, platform: str | None) -> PythonPlatform:
     """Run the base image's `python3` once (no network) and read its target."""
     command = engine.run(
         base_image,
@@ -97,7 +97,7 @@ def probe(engine: Engine, base_image: str, platform: str | None) -> Target:
     return parse(base_image, result.stdout)
 
 
-def parse(base_image: str, output: str) -> Target:
+def parse(base_image: str, output: str) -> PythonPlatform:
     """The target from the probe's JSON line; a base kfn cannot serve is an error here."""
     try:
         facts = json.loads(output.strip().splitlines()[-1])
@@ -130,4 +130,4 @@ def parse(base_image: str, output: str) -> Target:
         raise BuildError(
             f"could not read the {libc} version of {base_image} ({version!r})"
         ) from None
-    return Target(python=python, machine=machine, libc=libc, libc_version=libc_version)
+    return PythonPlatform(python=python, machine=machine, libc=libc, libc_version=libc_version)

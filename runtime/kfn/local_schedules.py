@@ -23,9 +23,9 @@ from kfn import logs
 from kfn._errors import EventError
 from kfn.codec.data import STRICT_JSON_DATA
 from kfn.codec.event import new_event
-from kfn.dispatch import Target
+from kfn.dispatch import BoundFunction
 from kfn.lifecycle import Lifecycle
-from kfn.local_broker import Hop, log_hop, no_reply_route
+from kfn.local_broker import HopRecord, log_hop, no_reply_route
 from kfn.problems import status_of
 from kfn.registry import EventFunction
 from kfn.routing import Router
@@ -106,7 +106,7 @@ class Scheduler:
         self.sources: dict[str, str] = {}
 
     @property
-    def targets(self) -> list[Target]:
+    def targets(self) -> list[BoundFunction]:
         return [t for t in self.router.dispatcher.targets.values() if t.spec.schedule is not None]
 
     def start(self) -> None:
@@ -140,7 +140,7 @@ class Scheduler:
             },
         )
 
-    async def _run(self, target: Target) -> None:
+    async def _run(self, target: BoundFunction) -> None:
         schedule: Schedule = target.spec.schedule
         after = datetime.now(UTC)
         while True:
@@ -166,7 +166,7 @@ class Scheduler:
             # ended early, no burst of missed fires after the laptop slept.
             after = max(fire_at, datetime.now(UTC))
 
-    async def fire(self, target: Target) -> int:
+    async def fire(self, target: BoundFunction) -> int:
         """Deliver one ping event to the function now; the status `/events/<fn>` would answer."""
         source = self.sources.get(target.name) or pingsource_source(
             *pingsource_identity(target.name, self._project_dir)
@@ -189,7 +189,8 @@ class Scheduler:
             no_reply_route.reset(route)
             in_flight.leave(event=True)
         log_hop(
-            Hop(event.get_id(), event.get_type(), origin, target.name, status, None, detail), error
+            HopRecord(event.get_id(), event.get_type(), origin, target.name, status, None, detail),
+            error,
         )
         return status
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kfn.image import BuildError
-from kfn.image.target import parse
+from kfn.image.python_platform import parse
 
 
 def _probe(**facts: object) -> str:
@@ -30,7 +30,7 @@ def test_a_glibc_base_takes_every_manylinux_tag_down_to_2014() -> None:
 def test_a_musl_base_takes_musllinux_tags() -> None:
     target = parse("alpine", _probe(musl="1.2.5", machine="aarch64", python=[3, 13]))
     assert target.platforms() == [f"musllinux_1_{m}_aarch64" for m in (2, 1)]
-    assert target.describe() == "CPython 3.13, musl 1.2, aarch64"
+    assert target.label() == "CPython 3.13, musl 1.2, aarch64"
 
 
 def test_a_python_older_than_kfn_supports_is_refused_by_name() -> None:
