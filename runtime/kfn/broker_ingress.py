@@ -71,7 +71,7 @@ def filtered_attributes(attributes: dict[str, Any], arrived: str) -> dict[str, A
     for name, value in attributes.items():
         if name == TTL_ATTRIBUTE or value is None:
             continue
-        if name == "time" and isinstance(value, datetime):
+        if name == "time" and isinstance(value, datetime):  # a NanoTime keeps its nanoseconds
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         elif name not in CONTEXT_ATTRIBUTES:
             value = format_value(value)

@@ -9,17 +9,21 @@ from __future__ import annotations
 import binascii
 from datetime import datetime, timedelta
 
+from kfn._timestamps import nanoseconds
+
 _UTC_OFFSET = timedelta(0)
 
 
 def rfc3339_nano(moment: datetime) -> str:
     """``moment`` as Go's ``time.RFC3339Nano`` writes it, in the moment's own zone.
 
-    A naive datetime is taken to be UTC, as the CloudEvents SDKs mean it.
+    A naive datetime is taken to be UTC, as the CloudEvents SDKs mean it. A NanoTime
+    (a `time` received with more than six fractional digits) shows its nanoseconds.
     """
     text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}".rstrip("0")
+    fraction = nanoseconds(moment)
+    if fraction:
+        text += f".{fraction:09d}".rstrip("0")
     offset = moment.utcoffset()
     if offset is None or offset == _UTC_OFFSET:
         return text + "Z"

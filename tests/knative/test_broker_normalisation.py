@@ -9,14 +9,20 @@ Knative's answers; kfn's local broker (kfn.broker_ingress) must give the same vi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from kfn.broker_ingress import as_filtered
 from kfn.codec import from_http
+from kfn.filters import AllOf
 from kfn.goformat import rfc3339_nano
+from tests.apps import nanosecond_time
+from tests.conftest import Server
+from tests.helpers import STRUCTURED
 from tests.knative.oracle_client import ARRIVAL, Answer, Oracle
 from tests.knative.routing_cases import attributes_seen, case_from_seed
 
@@ -91,26 +97,79 @@ def _kfn_view(event: dict[str, Any]) -> dict[str, Any]:
     return dict(attributes)
 
 
-NANOSECONDS = pytest.mark.xfail(
-    strict=True,
-    reason="kfn keeps `time` as a Python datetime, which holds microseconds: "
-    "...05.123456789-05:30 reaches kfn's filters as ...05.123456Z, Knative's as ...05.123456789Z",
-)
-
-
-def _seeds() -> list[Any]:
-    params = []
-    for seed in range(0, 4000, 50):
-        time = case_from_seed(seed)[1].get("time", "")
-        nanoseconds = (
-            "." in time and len(time.split(".")[1].rstrip("Z").split("+")[0].split("-")[0]) > 6
-        )
-        params.append(pytest.param(seed, marks=[NANOSECONDS] if nanoseconds else []))
-    return params
-
-
-@pytest.mark.parametrize("seed", _seeds())
+@pytest.mark.parametrize("seed", range(0, 4000, 50))
 def test_kfn_sees_the_event_as_knatives_filter_does(knative_filter: Oracle, seed: int) -> None:
     _, event = case_from_seed(seed)
     answer = knative_filter.ask({"trigger": {}, "event": event, "arrival": ARRIVAL})
     assert _kfn_view(event) == attributes_seen(answer["event"])
+
+
+@pytest.mark.parametrize(
+    ("sent", "seen"),
+    [
+        ("2026-01-02T03:04:05.123456789-05:30", "2026-01-02T08:34:05.123456789Z"),
+        ("2026-01-02T03:04:05.1234567Z", "2026-01-02T03:04:05.1234567Z"),
+        ("2026-01-02T03:04:05.123456780+00:00", "2026-01-02T03:04:05.12345678Z"),
+        ("2026-01-02T03:04:05.000000500Z", "2026-01-02T03:04:05.0000005Z"),
+        ("2026-01-02T03:04:05.000000000Z", "2026-01-02T03:04:05Z"),
+        ("2026-01-02T03:04:05.1234567891234Z", "2026-01-02T03:04:05.123456789Z"),
+    ],
+)
+def test_time_keeps_its_nanoseconds_as_knatives_filter_sees_them(
+    knative_filter: Oracle, sent: str, seen: str
+) -> None:
+    answer = routed(knative_filter, [{"exact": {"time": seen}}], time=sent)
+    assert (answer["verdict"], answer["event"]["time"]) == ("delivered", seen)
+    assert _kfn_view({**EVENT, "time": sent})["time"] == seen
+
+
+def _knative_verdicts(oracle: Oracle) -> dict[str, str]:
+    """Knative's verdict for each function of tests.apps.nanosecond_time on its event."""
+    types = list(nanosecond_time.FILTERS)
+    answers = oracle.ask_all(
+        [
+            {
+                "trigger": {"filters": AllOf([nanosecond_time.FILTERS[type_]]).trigger_items()},
+                "event": {**EVENT, "type": type_, "time": nanosecond_time.SENT_TIME},
+                "arrival": ARRIVAL,
+            }
+            for type_ in types
+        ]
+    )
+    return {type_: answer["verdict"] for type_, answer in zip(types, answers, strict=True)}
+
+
+def test_kfn_run_routes_a_nanosecond_time_as_a_trigger_does(
+    knative_filter: Oracle, kfn_server: Callable[..., Server]
+) -> None:
+    knative = _knative_verdicts(knative_filter)
+    assert sorted(knative.values()).count("delivered") == 4
+    server = kfn_server("tests.apps.nanosecond_time")
+    local: dict[str, str] = {}
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for type_ in knative:
+            body = json.dumps({**EVENT, "type": type_, "time": nanosecond_time.SENT_TIME})
+            response = client.post("/", headers=STRUCTURED, content=body)
+            assert response.status_code in (200, 404), response.text
+            local[type_] = "delivered" if response.status_code == 200 else "filtered"
+            if response.status_code == 200:
+                assert response.json()["time"] == nanosecond_time.SEEN_TIME
+    assert local == knative
+
+
+def test_kfn_run_filters_a_binary_mode_time_to_the_nanosecond(
+    kfn_server: Callable[..., Server],
+) -> None:
+    server = kfn_server("tests.apps.nanosecond_time")
+    headers = {
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/orders",
+        "ce-type": "time.cesql",
+        "ce-time": nanosecond_time.SENT_TIME,
+    }
+
+    response = httpx.post(server.url + "/", headers=headers, content=b"", timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers["ce-time"] == nanosecond_time.SEEN_TIME

@@ -13,13 +13,13 @@ from typing import Any
 
 from kfn._errors import DecodingError
 from kfn._syntax import is_attribute_name, is_media_type
+from kfn._timestamps import parse_rfc3339
 
 SPECVERSION = "1.0"
 REQUIRED = ("id", "source", "type")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 _BAD_STRING_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
-_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _URI_REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]+")
 
@@ -31,27 +31,14 @@ def canonical_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        text = value.isoformat()
+        text = value.isoformat()  # a NanoTime writes its nanoseconds
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     return str(value)
 
 
 def parse_time(value: str) -> datetime:
-    """An RFC 3339 timestamp; anything else (no zone, a date only) is rejected."""
-    match = _RFC3339.fullmatch(value)
-    if not match:
-        raise DecodingError(
-            "invalid-time", f"attribute 'time' is not an RFC 3339 timestamp: {value!r}"
-        )
-    date, clock, fraction, zone = match.groups()
-    fraction = (fraction or "")[:7]  # Python keeps microseconds: '.' + 6 digits
-    zone = "+00:00" if zone in ("Z", "z") else zone
-    try:
-        return datetime.fromisoformat(f"{date}T{clock}{fraction}{zone}")
-    except ValueError:
-        raise DecodingError(
-            "invalid-time", f"attribute 'time' is not a valid date: {value!r}"
-        ) from None
+    """An RFC 3339 timestamp to the nanosecond (kfn._timestamps); anything else is rejected."""
+    return parse_rfc3339(value)
 
 
 def check_name(name: str) -> None:
