@@ -18,6 +18,9 @@
         ├── NoMatchingFunction, UnknownFunction, FilterMismatch   (routing)
         ├── HopLimitReached      the Broker's hop count (knativebrokerttl) is spent
         ├── Unavailable          starting, draining or over the in-flight limit
+        ├── SenderRefused        the sender may not deliver here
+        │   ├── Unauthenticated      no valid sender identity (an OIDC token)
+        │   └── EventsNotAccepted    this Service takes no events (a public one)
         └── DeliveryError        the function failed
             ├── FunctionFailed, FunctionTimedOut
             ├── DuplicateInFlight, IdempotencyStoreUnavailable   (idempotent functions)
@@ -174,6 +177,28 @@ class Unavailable(EventError):
 
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(detail, kind=kind, retry_after=1)
+
+
+class SenderRefused(EventError):
+    """The sender may not deliver events here; `challenge` is a WWW-Authenticate value."""
+
+    challenge: bytes | None = None
+
+
+class Unauthenticated(SenderRefused):
+    """No valid `Authorization: Bearer` token for this host's audience (sender identity)."""
+
+    kind = "unauthenticated"
+
+    def __init__(self, detail: str, *, challenge: bytes) -> None:
+        super().__init__(detail)
+        self.challenge = challenge
+
+
+class EventsNotAccepted(SenderRefused):
+    """A Service reachable from outside the cluster whose event endpoints are turned off."""
+
+    kind = "events-not-accepted"
 
 
 class DeliveryError(EventError):

@@ -11,10 +11,11 @@ import logging
 from typing import Any
 
 from kfn import broker_ingress, codec, logs, tracing
+from kfn._admission import Admit
 from kfn._asgi import Receive, Scope, Send, respond, respond_problem
 from kfn._backpressure import Backpressure
 from kfn._body import ClientDisconnected, read_body
-from kfn._errors import EventError, FunctionFailed
+from kfn._errors import EventError, FunctionFailed, SenderRefused
 from kfn._inflight import InFlight
 from kfn.metrics import Metrics
 from kfn.problems import Problem, status_of
@@ -31,9 +32,12 @@ class EventEndpoint:
         *,
         as_broker: bool = False,
         metrics: Metrics | None = None,
+        admit: Admit | None = None,
     ) -> None:
         self.as_broker = as_broker
         """Under `kfn run`, `POST /` stands for the Broker: events enter as its ingress takes them."""
+        self.admit = admit
+        """Who may send (kfn._admission): checked before anything else, when there is a check."""
         self.router = router
         self.backpressure = backpressure
         self.in_flight = in_flight
@@ -43,6 +47,8 @@ class EventEndpoint:
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, function: str | None
     ) -> None:
+        if self.admit is not None and not await self._admitted(scope, send, function):
+            return
         try:
             self.backpressure.check(event=True)
         except EventError as refusal:
@@ -100,14 +106,37 @@ class EventEndpoint:
             tracing.release(received)
             in_flight.leave(event=True)
 
+    async def _admitted(self, scope: Scope, send: Send, function: str | None) -> bool:
+        """Whether the sender may deliver; if not, it has been answered (401, 403 or 503)."""
+        assert self.admit is not None
+        try:
+            await self.admit(scope["headers"])
+        except EventError as refusal:
+            self.metrics.refuse(refusal.kind, status_of(refusal))
+            challenge = refusal.challenge if isinstance(refusal, SenderRefused) else None
+            extra = [(b"www-authenticate", challenge)] if challenge else None
+            await answer_error(send, refusal, function, None, extra)
+            return False
+        except Exception as bug:  # a fault in the check itself: a 500 problem, never a traceback
+            logs.event(logging.ERROR, "internal error", bug, function=function)
+            await respond_problem(
+                send, Problem(500, "internal-error", "the host failed to check the sender")
+            )
+            return False
+        return True
+
 
 async def answer_error(
-    send: Send, error: EventError, function: str | None, event_id: str | None
+    send: Send,
+    error: EventError,
+    function: str | None,
+    event_id: str | None,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """Log the error once and answer the sender with its problem."""
     problem = Problem.of(error)
     log_problem(problem, error.__cause__, function, event_id)
-    await respond_problem(send, problem)
+    await respond_problem(send, problem, extra_headers)
 
 
 def log_problem(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kfn import emitter
+from kfn._admission import admission
 from kfn._asgi import ASGIApp
 from kfn._backpressure import Backpressure
 from kfn._errors import ConfigError, StartupError
@@ -75,6 +76,7 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
             settings.max_body_bytes,
             as_broker=settings.local_broker,
             metrics=metrics,
+            admit=admission(settings),
         ),
         backpressure=backpressure,
         emitter=sender,

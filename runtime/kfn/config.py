@@ -102,6 +102,12 @@ class Settings:
     idempotency_store: str = field(default="memory", repr=False)  # a URL may hold a password
     idempotency_ttl: float = 3600.0
     k_service: str = ""
+    oidc_audience: str = ""
+    """Set: event requests need a sender-identity token for this audience (kfn.sender_identity)."""
+    oidc_issuer: str = ""
+    oidc_jwks_url: str = ""
+    event_endpoints: bool = True
+    """False: `POST /` and `/events/...` refuse every event (a public Service's HTTP half)."""
 
     @property
     def default_reply_source(self) -> str:
@@ -180,4 +186,22 @@ class Settings:
         if (raw := get("KFN_IDEMPOTENCY_TTL")) is not None:
             kwargs["idempotency_ttl"] = parse_duration("KFN_IDEMPOTENCY_TTL", raw)
         kwargs["k_service"] = env.get("K_SERVICE", "")
+        if (raw := get("KFN_OIDC_AUDIENCE")) is not None:
+            kwargs["oidc_audience"] = raw.strip()
+        if (raw := get("KFN_OIDC_ISSUER")) is not None:
+            kwargs["oidc_issuer"] = raw.strip()
+        if (raw := get("KFN_OIDC_JWKS_URL")) is not None:
+            url = raw.strip()
+            if not url.startswith(("https://", "http://")):
+                raise ConfigError(f"KFN_OIDC_JWKS_URL={raw!r} is not an http(s) URL")
+            kwargs["oidc_jwks_url"] = url
+        if not kwargs.get("oidc_audience") and (
+            "oidc_issuer" in kwargs or "oidc_jwks_url" in kwargs
+        ):
+            raise ConfigError(
+                "KFN_OIDC_ISSUER and KFN_OIDC_JWKS_URL take effect with KFN_OIDC_AUDIENCE, "
+                "which is not set: set the audience the senders' tokens are for"
+            )
+        if (raw := get("KFN_EVENT_ENDPOINTS")) is not None:
+            kwargs["event_endpoints"] = _parse_bool("KFN_EVENT_ENDPOINTS", raw)
         return cls(**kwargs)  # type: ignore[arg-type]

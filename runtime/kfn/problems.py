@@ -16,6 +16,7 @@ from kfn._errors import (
     DuplicateInFlight,
     EventDropped,
     EventError,
+    EventsNotAccepted,
     FilterMismatch,
     FunctionFailed,
     FunctionTimedOut,
@@ -24,6 +25,7 @@ from kfn._errors import (
     InvalidData,
     NoMatchingFunction,
     RetryRequested,
+    Unauthenticated,
     Unavailable,
     UnknownFunction,
     UnsupportedMediaType,
@@ -35,6 +37,8 @@ PROBLEM_TYPE_BASE = "urn:kfn:problem:"
 
 _TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
@@ -58,6 +62,8 @@ _STATUS: tuple[tuple[type[EventError], int], ...] = (
     (FilterMismatch, 400),
     (HopLimitReached, 400),
     (Unavailable, 503),
+    (Unauthenticated, 401),
+    (EventsNotAccepted, 403),
     (FunctionTimedOut, 504),
     (RetryRequested, 503),
     (DuplicateInFlight, 409),
