@@ -167,7 +167,16 @@ def test_deploy_dry_run_prints_the_manifests_without_kubectl(project: Path, bin_
     result = kfn(project, "deploy", "--image", "r.example/demo:1", "--dry-run", path=bin_dir)
     assert result.returncode == 0, result.stderr
     kinds = [d["kind"] for d in render.load_all(result.stdout)]
-    assert kinds == ["Service", "SinkBinding", "Trigger", "PingSource", "EventType", "EventType"]
+    # The public Service's event functions run in a cluster-local Service of their own.
+    assert kinds == [
+        "Service",
+        "Service",
+        "SinkBinding",
+        "Trigger",
+        "PingSource",
+        "EventType",
+        "EventType",
+    ]
 
 
 def test_deploy_without_kubectl_says_so(project: Path, bin_dir: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ def test_the_whole_app_is_one_service_by_default() -> None:
 
 
 def test_functions_are_grouped_by_service_main_first() -> None:
-    units = plan(_app(), make_settings(name="shop"))
+    units = plan(_app(), replace(make_settings(name="shop"), public_events=True))
     assert [u.name for u in units] == ["shop", "billing"]
     shop, billing = units
     assert [f.name for f in shop.functions] == ["front", "record"]

@@ -157,13 +157,14 @@ def test_grouped_services_run_the_same_image_and_name_their_unit(build: Build) -
     app, table = kitchen_sink()
     generation = build(app, **table)
     services = by_kind(generation, "Service")
-    assert [s["metadata"]["name"] for s in services] == ["shop", "backoffice"]
+    # shop is public: its event functions run in the cluster-local shop-events (same unit).
+    assert [s["metadata"]["name"] for s in services] == ["shop", "shop-events", "backoffice"]
     for service in services:
         container = _container(service)
         assert container["image"] == IMAGE
         unit = [e["value"] for e in container["env"] if e["name"] == "KFN_SERVICE_UNIT"]
-        assert unit == [service["metadata"]["name"]]
-    backoffice = services[1]
+        assert unit == [service["metadata"]["name"].removesuffix("-events")]
+    backoffice = services[2]
     assert backoffice["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
     assert (
         backoffice["spec"]["template"]["metadata"]["annotations"][
@@ -316,7 +317,7 @@ def test_bytes_data_is_sent_as_base64(registry: Registry, build: Build) -> None:
 def test_a_unit_that_emits_gets_a_sinkbinding_to_the_broker(build: Build) -> None:
     app, table = kitchen_sink()
     bindings = by_kind(build(app, **table), "SinkBinding")
-    assert [b["metadata"]["name"] for b in bindings] == ["backoffice-sink", "shop-sink"]
+    assert [b["metadata"]["name"] for b in bindings] == ["backoffice-sink", "shop-events-sink"]
     assert bindings[0]["spec"] == {
         "subject": {
             "apiVersion": "serving.knative.dev/v1",

@@ -118,6 +118,8 @@ def handle_manifests(args: argparse.Namespace) -> int:
     from kfn.deploy import generate, render
 
     settings, generation = _generate(args)
+    for line in generation.exposure:  # on stderr beside --stdout, which prints YAML only
+        print(f"kfn: exposed: {line}", file=sys.stderr if args.stdout else sys.stdout)
     if args.stdout:
         sys.stdout.write(render.dump(generation.manifests))
         return 0

@@ -42,6 +42,8 @@ class Generation:
     manifests: list[dict[str, Any]]
     files: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    exposure: list[str] = field(default_factory=list)
+    """One line per Service: public or cluster-local, and where its events may come from."""
 
 
 def load_project(project_dir: Path) -> tuple[ProjectSettings, Registry]:
@@ -77,7 +79,11 @@ def generate(settings: ProjectSettings, registry: Registry, image: str | None = 
         raise DeployError(
             "Knative would reject the generated manifests:\n  " + "\n  ".join(violations)
         )
-    generation = Generation(manifests=manifests, warnings=warnings)
+    from kfn.deploy import exposure
+
+    generation = Generation(
+        manifests=manifests, warnings=warnings, exposure=exposure.lines(units, settings)
+    )
     generation.files = render_files(settings, manifests)
     return generation
 

@@ -100,6 +100,8 @@ class ProjectSettings:
     base_image: str | None = None  # None: python:<python_version>-slim
     extras: tuple[str, ...] = ()  # the project's optional dependencies the image installs
     event_types: bool = True
+    sender_identity: bool = False  # event requests need a cluster-issued OIDC token
+    public_events: bool = False  # a public Service takes events from anywhere (no split)
     delivery: Delivery = field(default_factory=Delivery)
     unit: UnitSettings = field(default_factory=UnitSettings)
     services: Mapping[str, UnitSettings] = field(default_factory=dict)

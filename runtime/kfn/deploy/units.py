@@ -8,18 +8,25 @@ container gets `KFN_SERVICE_UNIT=<service>` (kfn._units, `select_unit`).
 Host and generator share the rule of kfn._units.functions_of_unit. That is why
 `service=` may not repeat the main Service's name: the host could not tell the
 two apart.
+
+Exposure: a Service with a public `@http` function is reachable from outside the
+cluster, and so would be its event endpoints. Unless `[tool.kfn]` says
+`sender-identity = true` (every event needs a cluster-issued token) or
+`public-events = true`, such a unit is split in two Services of the same functions:
+`<name>` (public, event endpoints off) and `<name>-events` (cluster-local), which
+the Triggers and PingSources deliver to.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kfn._errors import ConfigError
 from kfn._units import functions_of_unit
 from kfn.config import Settings as HostSettings
 from kfn.config import parse_duration
-from kfn.deploy import defaults
+from kfn.deploy import defaults, formats
 from kfn.deploy.errors import DeployError
 from kfn.deploy.settings import ProjectSettings, UnitSettings
 from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, where_defined
@@ -37,13 +44,29 @@ class ServiceUnit:
     settings: UnitSettings
     main: bool
     grouped: bool  # the app has several units, so this one must select its functions
+    role: str = "all"
+    """"all"; or, for a public unit split in two, "http" (events off) or "events"."""
+    group: str = ""
+    """The unit the host selects (KFN_SERVICE_UNIT); empty: `name`."""
+
+    @property
+    def selects(self) -> str:
+        return self.group or self.name
+
+    @property
+    def takes_events(self) -> bool:
+        return self.role != "http"
 
     @property
     def event_functions(self) -> list[EventFunction]:
+        if not self.takes_events:
+            return []
         return [f for f in self.functions if isinstance(f, EventFunction) and f.schedule is None]
 
     @property
     def scheduled_functions(self) -> list[EventFunction]:
+        if not self.takes_events:
+            return []
         return [
             f for f in self.functions if isinstance(f, EventFunction) and f.schedule is not None
         ]
@@ -55,14 +78,13 @@ class ServiceUnit:
     @property
     def public(self) -> bool:
         """Whether the Service needs an external route: some HTTP function is public."""
-        return any(f.public for f in self.http_functions)
+        return self.role != "events" and any(f.public for f in self.http_functions)
 
     @property
     def emits(self) -> tuple[str, ...]:
         """The event types this unit's functions declare they emit to K_SINK, sorted."""
-        return tuple(
-            sorted({t for f in self.functions if isinstance(f, EventFunction) for t in f.emits})
-        )
+        functions = [*self.event_functions, *self.scheduled_functions]
+        return tuple(sorted({t for f in functions for t in f.emits}))
 
     def host_timeout(self) -> float:
         """The host's default function timeout in this unit: KFN_TIMEOUT from env, else 60 s."""
@@ -144,7 +166,7 @@ def plan(registry: Registry, settings: ProjectSettings) -> list[ServiceUnit]:
         )
     names = sorted(groups, key=lambda name: (name != settings.name, name))
     grouped = len(names) > 1
-    return [
+    units = [
         ServiceUnit(
             name=name,
             functions=tuple(groups[name]),
@@ -154,3 +176,25 @@ def plan(registry: Registry, settings: ProjectSettings) -> list[ServiceUnit]:
         )
         for name in names
     ]
+    if settings.sender_identity or settings.public_events:
+        return units
+    return [part for unit in units for part in _split(unit, set(names))]
+
+
+EVENTS_SUFFIX = "-events"
+
+
+def _split(unit: ServiceUnit, taken: set[str]) -> list[ServiceUnit]:
+    """A public unit with event functions as two Services: public HTTP, cluster-local events."""
+    if not unit.public or not (unit.event_functions or unit.scheduled_functions):
+        return [unit]
+    name = unit.name + EVENTS_SUFFIX
+    if name in taken or not formats.is_dns1035_label(name):
+        why = "is a group of its own" if name in taken else "is too long for a Service name"
+        raise DeployError(
+            f"Service {unit.name!r} is public (it has public @http functions) and runs event "
+            f"functions, which go to a cluster-local Service {name!r}; that name {why}. "
+            "Give the event functions a service=... group of their own, or set [tool.kfn] "
+            "sender-identity = true or public-events = true"
+        )
+    return [replace(unit, role="http"), replace(unit, name=name, role="events", group=unit.name)]

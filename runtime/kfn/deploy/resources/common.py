@@ -49,9 +49,23 @@ def broker_ref(settings: ProjectSettings) -> dict[str, str]:
     return {"apiVersion": EVENTING_V1, "kind": "Broker", "name": settings.broker}
 
 
-def function_endpoint(unit: str, function: FunctionSpec) -> dict[str, Any]:
-    """A Destination to one function's own endpoint: its Service plus `/events/<name>`."""
-    return {"ref": service_ref(unit), "uri": f"/events/{function.name}"}
+def function_endpoint(
+    unit: str, function: FunctionSpec, settings: ProjectSettings
+) -> dict[str, Any]:
+    """A Destination to one function's own endpoint: its Service plus `/events/<name>`.
+
+    With sender identity on it names the Service's OIDC audience, the one its host
+    checks, so Eventing requests a token for it (a Knative Service publishes none).
+    """
+    endpoint: dict[str, Any] = {"ref": service_ref(unit), "uri": f"/events/{function.name}"}
+    if settings.sender_identity:
+        endpoint["audience"] = audience(settings, unit)
+    return endpoint
+
+
+def audience(settings: ProjectSettings, unit: str) -> str:
+    """The OIDC audience of a unit's Service in Knative's format: <group>/<kind>/<namespace>/<name>."""
+    return f"serving.knative.dev/service/{settings.namespace}/{unit}".lower()
 
 
 def destination(target: Destination) -> dict[str, Any]:

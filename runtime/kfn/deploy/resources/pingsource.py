@@ -23,7 +23,7 @@ def build(unit: ServiceUnit, function: EventFunction, settings: ProjectSettings)
         spec["data"] = schedule.data
     elif schedule.data_base64 is not None:
         spec["dataBase64"] = schedule.data_base64
-    spec["sink"] = common.function_endpoint(unit.name, function)
+    spec["sink"] = common.function_endpoint(unit.name, function, settings)
     return {
         "apiVersion": common.SOURCES_V1,
         "kind": "PingSource",

@@ -14,7 +14,6 @@ from kfn.deploy.knative import VISIBILITY_LABEL
 from kfn.deploy.resources import common
 from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, ProjectSettings
 from kfn.deploy.units import ServiceUnit
-from kfn.registry import EventFunction
 
 PORT = DEFAULT_PORT
 """Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
@@ -108,7 +107,8 @@ def _container(unit: ServiceUnit, settings: ProjectSettings, image: str) -> dict
 
 def _warn_on_local_claims(unit: ServiceUnit, warnings: list[str]) -> None:
     """Idempotent functions on several replicas need a shared store, not each one's memory."""
-    idempotent = [f.name for f in unit.functions if isinstance(f, EventFunction) and f.idempotent]
+    runs = [*unit.event_functions, *unit.scheduled_functions]
+    idempotent = [f.name for f in runs if f.idempotent]
     shared = any(v.name == IDEMPOTENCY_STORE_ENV for v in unit.settings.env)
     if idempotent and not shared and unit.settings.scale.get("max-scale") != "1":
         warnings.append(
@@ -124,7 +124,12 @@ def _env(unit: ServiceUnit, settings: ProjectSettings) -> list[dict[str, Any]]:
     if settings.functions != DEFAULT_FUNCTIONS:
         env.append({"name": "KFN_FUNCTIONS", "value": ",".join(settings.functions)})
     if unit.grouped:
-        env.append({"name": "KFN_SERVICE_UNIT", "value": unit.name})
+        env.append({"name": "KFN_SERVICE_UNIT", "value": unit.selects})
+    if not unit.takes_events:
+        # Public: its events go to the cluster-local `<name>-events` (deploy/units.py).
+        env.append({"name": "KFN_EVENT_ENDPOINTS", "value": "false"})
+    elif settings.sender_identity:
+        env.append({"name": "KFN_OIDC_AUDIENCE", "value": common.audience(settings, unit.name)})
     env.extend(_variable(variable) for variable in unit.settings.env)
     return env
 

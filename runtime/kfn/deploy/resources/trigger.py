@@ -33,7 +33,7 @@ def build(
             f"function {function.name!r} has no filters: its Trigger delivers every event on "
             f"broker {settings.broker!r} to it, replies included"
         )
-    spec["subscriber"] = common.function_endpoint(unit.name, function)
+    spec["subscriber"] = common.function_endpoint(unit.name, function, settings)
     delivery = delivery_of(function, settings)
     if not delivery.empty:
         spec["delivery"] = delivery_spec(delivery)
