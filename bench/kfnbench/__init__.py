@@ -2,6 +2,7 @@
 
 `python3 bench/run.py` is the whole interface; see bench/README.md. Modules, in the
 order a run uses them: bootstrap (environments, wrk) -> systems and workloads (what
-is measured) -> servers (processes) -> load (wrk or the fallback) -> coldstart ->
-profile -> report and chart.
+is measured) -> servers (processes) -> load (wrk or the fallback) -> throughput ->
+coldstart -> curves -> instructions (callgrind over asgi_driver) -> dispatch ->
+profile -> targets -> report and chart.
 """

@@ -7,20 +7,69 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kfnbench import bootstrap, chart, coldstart, meta, profile, report, servers, throughput
+from kfnbench import (
+    bootstrap,
+    chart,
+    coldstart,
+    curves,
+    dispatch,
+    instructions,
+    meta,
+    profile,
+    report,
+    servers,
+    throughput,
+)
 from kfnbench.paths import APPS, BENCH, KFN_SNAPSHOT, WORK
 from kfnbench.servers import ServerError
 from kfnbench.systems import SYSTEMS
 from kfnbench.targets import evaluate
 from kfnbench.workloads import WORKLOADS
 
-FULL = {"seconds": 5.0, "warmup": 1.0, "repetitions": 3, "connections": [32, 1], "cold_runs": 15}
-QUICK = {"seconds": 1.0, "warmup": 0.0, "repetitions": 1, "connections": [32], "cold_runs": 1}
+FULL = {
+    "seconds": 3.0,
+    "warmup": 1.0,
+    "repetitions": 3,
+    "connections": [32, 1],
+    "cold_runs": 11,
+    "curve_seconds": 2.0,
+    "curve_warmup": 1.0,
+    "curve_repetitions": 1,
+    "instruction_events": 500,
+    "instruction_warmup": 200,
+    "dispatch_rounds": 7,
+}
+QUICK = {
+    "seconds": 1.0,
+    "warmup": 0.0,
+    "repetitions": 1,
+    "connections": [32],
+    "cold_runs": 1,
+    "curve_seconds": 1.0,
+    "curve_warmup": 0.0,
+    "curve_repetitions": 1,
+    "instruction_events": 20,
+    "instruction_warmup": 10,
+    "dispatch_rounds": 1,
+}
+TUNABLE = (
+    "seconds",
+    "warmup",
+    "repetitions",
+    "cold_runs",
+    "curve_seconds",
+    "curve_warmup",
+    "curve_repetitions",
+    "instruction_events",
+    "instruction_warmup",
+    "dispatch_rounds",
+)
 PROFILED = ("floor", "kfn", "kfn-async")
 PROFILE_SECONDS = 10.0
 
@@ -55,6 +104,31 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cold-runs", type=int, help="timed cold starts per app")
     parser.add_argument("--no-cold", action="store_true", help="skip cold start, RSS, imports")
     parser.add_argument("--no-throughput", action="store_true", help="skip the load runs")
+    parser.add_argument(
+        "--curves",
+        help=f"comma-separated scaling curves ({', '.join(curves.CURVES)}), or 'none'",
+    )
+    parser.add_argument("--curve-seconds", type=float, help="seconds per point of a curve")
+    parser.add_argument("--curve-warmup", type=float, help="seconds of warm-up per point")
+    parser.add_argument("--curve-repetitions", type=int, help="runs per point (median kept)")
+    parser.add_argument(
+        "--instructions",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="instructions per event under callgrind (default: on when valgrind is installed, "
+        "off in --quick)",
+    )
+    parser.add_argument("--instruction-events", type=int, help="events counted per system")
+    parser.add_argument("--instruction-warmup", type=int, help="events before counting starts")
+    parser.add_argument(
+        "--dispatch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run bench/dispatch_micro.py at 10 and 1,000 functions (default: on)",
+    )
+    parser.add_argument(
+        "--dispatch-rounds", type=int, help="rounds of the dispatch micro-benchmark"
+    )
     parser.add_argument(
         "--profile",
         action=argparse.BooleanOptionalAction,
@@ -118,7 +192,7 @@ def write(results: dict[str, Any], output: Path) -> Path:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     config: dict[str, Any] = {**(QUICK if args.quick else FULL)}
-    for key in ("seconds", "warmup", "repetitions", "cold_runs"):
+    for key in TUNABLE:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
     if args.connections:
@@ -172,6 +246,39 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["imports"] = [
             p.as_dict() for p in coldstart.import_profiles(systems, work, server_cpu)
         ]
+    chosen_curves = _curves(args.curves)
+    if chosen_curves:
+        print("[kfnbench] scaling curves", flush=True)
+        settings = curves.Settings(
+            config["curve_seconds"],
+            config["curve_warmup"],
+            config["curve_repetitions"],
+            wrk,
+            server_cpu,
+            load_cpu,
+            work,
+            args.quick,
+        )
+        results["curves"] = [point.as_dict() for point in curves.run(settings, chosen_curves)]
+    count_instructions = args.instructions if args.instructions is not None else not args.quick
+    if count_instructions:
+        missing = instructions.available()
+        if missing:
+            results["meta"]["instructions_note"] = f"not counted: {missing}"
+            print(f"[kfnbench] instructions per event {results['meta']['instructions_note']}")
+        else:
+            print("[kfnbench] instructions per event (callgrind)", flush=True)
+            counts = instructions.measure(
+                systems,
+                config["instruction_events"],
+                config["instruction_warmup"],
+                work,
+                server_cpu,
+            )
+            results["instructions"] = [c.as_dict() for c in counts]
+    if args.dispatch:
+        print("[kfnbench] dispatch micro-benchmark (bench/dispatch_micro.py)", flush=True)
+        results["dispatch"] = dispatch.measure(config["dispatch_rounds"], server_cpu)
     run_profiles = args.profile if args.profile is not None else not args.quick
     if run_profiles and wrk and "event-binary" in workloads:
         print("[kfnbench] profiles (py-spy)", flush=True)
@@ -183,6 +290,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             if name in systems
         ]
     return results
+
+
+def _curves(raw: str | None) -> list[str]:
+    if raw is not None and raw.strip() == "none":
+        return []
+    return _names(raw, curves.CURVES, "curves")
 
 
 @contextlib.contextmanager
@@ -201,7 +314,13 @@ def _exclusive(wanted: bool) -> Iterator[None]:
         yield
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like an error, so every server's `finally` stops it."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse(argv)
     output: Path = args.output.resolve()
     if args.render:
@@ -210,7 +329,7 @@ def main(argv: list[str]) -> int:
         try:
             with _exclusive(not args.quick):
                 results = measure(args)
-        except (ServerError, bootstrap.BootstrapError) as error:
+        except (ServerError, bootstrap.BootstrapError, instructions.InstructionsError) as error:
             print(f"[kfnbench] failed: {error}", file=sys.stderr)
             return 1
     markdown = write(results, output)

@@ -96,10 +96,11 @@ def _undisturbed(
 ) -> tuple[float, int, float]:
     cpu, load_cpu = cpus
     tries = []
-    for _ in range(quiet.ATTEMPTS if retry and cpu is not None else 1):
+    attempts = quiet.ATTEMPTS if retry and cpu is not None else 1
+    for attempt in range(attempts):
         tries.append(_once(route, group, log_dir, cpu, load_cpu))
-        if tries[-1][2] <= quiet.DISTURBED:
-            break
+        if tries[-1][2] <= quiet.DISTURBED or attempt == attempts - 1:
+            break  # no wait for a quiet machine when no other attempt follows (--quick)
         quiet.wait_quiet([c for c in cpus if c is not None])
     return min(tries, key=lambda t: t[2])
 

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kfnbench.systems import COLD_GROUPS, SUBJECT, SYSTEMS
+from kfnbench.curves import CURVES
+from kfnbench.systems import COLD_GROUPS, FLOOR, SUBJECT, SYSTEMS
 from kfnbench.targets import TARGETS, value
 from kfnbench.workloads import WORKLOADS
 
@@ -93,6 +94,25 @@ def _setup(results: dict[str, Any]) -> list[str]:
             f"{config['poll_ms']:g} ms; python -c pass in bench/.venv: {meta.get('interpreter_ms', 0):.1f} ms",
         ],
     ]
+    if "curve_seconds" in config:
+        rows.append(
+            [
+                "scaling curves",
+                f"{config['curve_repetitions']} run(s) of {config['curve_seconds']:g} s per point "
+                f"after a {config['curve_warmup']:g} s warm-up, 32 connections unless the axis "
+                "is connections",
+            ]
+        )
+    if results.get("instructions"):
+        rows.append(
+            [
+                "instructions",
+                f"callgrind, {config['instruction_events']} events counted per system after "
+                f"{config['instruction_warmup']} uncounted",
+            ]
+        )
+    elif meta.get("instructions_note"):
+        rows.append(["instructions", meta["instructions_note"]])
     return ["## Setup", "", *_table(["", ""], rows, "ll"), ""]
 
 
@@ -126,7 +146,7 @@ def _targets(results: dict[str, Any], chart: str | None) -> list[str]:
                 state,
             ]
         )
-    lines = ["## Targets (kfn ÷ anchor, same run)", ""]
+    lines = ["## Targets (kfn ÷ anchor, same run; kfn-sync ÷ kfn-async for the sync ones)", ""]
     lines += _table(["target", "measured", "target", "verdict"], rows, "lrrl")
     if chart:
         lines += ["", f"![headline ratios]({chart})"]
@@ -322,6 +342,96 @@ def _profiles(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _instructions(results: dict[str, Any]) -> list[str]:
+    counts = results.get("instructions", [])
+    if not counts:
+        return []
+    floor = next((c["per_event"] for c in counts if c["system"] == FLOOR), None)
+    rows = [
+        [
+            f"**{c['system']}**" if c["system"] == SUBJECT else c["system"],
+            f"{c['per_event']:,}",
+            f"{c['per_event'] / floor:.2f}" if floor else "-",
+        ]
+        for c in counts
+    ]
+    return [
+        "## Instructions per event (callgrind, binary event, no reply)",
+        "",
+        "The app driven in-process, one request at a time, with no sockets: the host's, "
+        "the app's and the interpreter's instructions per event on the event path (the "
+        "server's HTTP parsing, the same for every system, is not in it). It counts work, "
+        "not time, so it repeats from run to run on a busy machine where req/s does not; "
+        "it does not see waiting (a thread hand-off's latency, the GIL).",
+        "",
+        *_table(["system", "instructions / event", "÷ floor"], rows),
+        "",
+    ]
+
+
+def _dispatch(results: dict[str, Any]) -> list[str]:
+    rows_in = results.get("dispatch", [])
+    if not rows_in:
+        return []
+    base = rows_in[0]["median_us_per_event"]
+    rows = [
+        [
+            f"{r['functions']:,}",
+            str(r.get("matched", "-")),
+            f"{r['median_us_per_event']:.2f}",
+            f"{r['median_us_per_event'] / base:.2f}" if base else "-",
+        ]
+        for r in rows_in
+    ]
+    return [
+        "## Dispatch against the number of functions (bench/dispatch_micro.py)",
+        "",
+        "One event matched against every function of an app with mixed filters, "
+        "in-process; median µs per event.",
+        "",
+        *_table(["functions", "matched", "µs / event", f"÷ at {rows_in[0]['functions']:,}"], rows),
+        "",
+    ]
+
+
+def _curves(results: dict[str, Any]) -> list[str]:
+    points = results.get("curves", [])
+    if not points:
+        return []
+    lines = [
+        "## Scaling curves",
+        "",
+        "Binary event with no reply, one axis changed at a time (drawn in RESULTS.png). "
+        "Each point is one short run: a shape, not a measurement to hold a target to.",
+        "",
+    ]
+    for curve in CURVES.values():
+        mine = [p for p in points if p["curve"] == curve.name]
+        if not mine:
+            continue
+        systems = [s for s in SYSTEMS if any(p["system"] == s for p in mine)]
+        metric = "events_per_s" if curve.name == "batch" else "rps"
+        unit = "events/s" if curve.name == "batch" else "req/s"
+        header = [curve.axis]
+        for system in systems:
+            header += [f"{system} {unit}", f"{system} p99 ms"]
+        if len(systems) > 1 and FLOOR in systems:
+            header.append(f"{SUBJECT} ÷ floor")
+        rows = []
+        for x in sorted({p["x"] for p in mine}):
+            row = [f"{x:,}"]
+            at = {p["system"]: p for p in mine if p["x"] == x}
+            for system in systems:
+                point = at.get(system)
+                row += [f"{point[metric]:,.0f}", f"{point['p99_ms']:.2f}"] if point else ["-", "-"]
+            if len(systems) > 1 and FLOOR in systems:
+                ours, floor = at.get(SUBJECT), at.get(FLOOR)
+                row.append(f"{ours[metric] / floor[metric]:.2f}" if ours and floor else "-")
+            rows.append(row)
+        lines += [f"### {curve.axis}", "", *_table(header, rows), ""]
+    return lines
+
+
 def render(results: dict[str, Any], analysis: str, chart: str | None) -> str:
     meta = results["meta"]
     lines = ["# kfn benchmark results", ""]
@@ -345,7 +455,8 @@ def render(results: dict[str, Any], analysis: str, chart: str | None) -> str:
     lines += _targets(results, chart)
     lines += ["## Analysis", "", BEGIN, analysis, END, ""]
     lines += _setup(results) + _versions(results)
-    lines += _throughput(results) + _cold(results) + _imports(results) + _profiles(results)
+    lines += _throughput(results) + _cold(results) + _instructions(results)
+    lines += _dispatch(results) + _curves(results) + _imports(results) + _profiles(results)
     return "\n".join(lines).rstrip() + "\n"
 
 

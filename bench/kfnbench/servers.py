@@ -1,8 +1,10 @@
 """Server processes: started pinned to the server CPU, always stopped, probed over loopback.
 
-Every process gets its own session (process group), so stopping it stops whatever it
-forked too (gunicorn's worker); a `Pool` stops everything it started even when the
-run fails half-way.
+Every process gets its own process group, so stopping it stops whatever it forked
+too (gunicorn's worker); a `Pool` stops everything it started even when the run fails
+half-way. The groups stay in the harness's session, so whoever started the harness in
+a session of its own can still find and stop everything if the harness itself is
+killed.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def start(
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            process_group=0,
             preexec_fn=pinner(cpu),  # the harness is single-threaded: preexec_fn is safe
         )
     return Running(server, port, process, log, started)

@@ -16,11 +16,18 @@ from kfnbench.paths import APPS, FF_VENV, KFN_SNAPSHOT, VENV, venv_bin
 HOST = "127.0.0.1"
 EVENTS = "events"
 HTTP = "http"
+MIXED_EVENT = "mixed-event"
 COLD_GROUPS = {
-    EVENTS: ("event-only app", "event-binary"),
-    HTTP: ("app with HTTP functions", "http-get"),
+    EVENTS: ("event-only app, first event", "event-binary"),
+    HTTP: ("app with HTTP and event functions, first HTTP answer", "http-get"),
+    MIXED_EVENT: ("app with HTTP and event functions, first event", "event-binary"),
 }
-"""Cold-start groups: a title, and the workload whose first 2xx ends the measurement."""
+"""Cold-start groups: a title, and the workload whose first 2xx ends the measurement.
+
+kfn's example app has both kinds of function, so it is started twice per round: once
+probed with GET (against bare FastAPI's first answer), once with an event (against
+func-python's CloudEvent flavour, and against FastAPI serving the same event route).
+"""
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,7 @@ SYSTEMS: dict[str, System] = {
             ("fastapi", "starlette", "pydantic", "uvicorn", "cloudevents"),
             VENV,
             {"http-get": Route("fastapi", "/hello"), **_events("fastapi", "/")},
-            {HTTP: Route("fastapi", "/hello")},
+            {HTTP: Route("fastapi", "/hello"), MIXED_EVENT: Route("fastapi", "/")},
             reference=True,
         ),
         System(
@@ -177,6 +184,7 @@ SYSTEMS: dict[str, System] = {
             {
                 EVENTS: Route("func-python/cloudevent", "/"),
                 HTTP: Route("func-python/http", "/hello"),
+                MIXED_EVENT: Route("func-python/cloudevent", "/"),
             },
             reference=True,
         ),
@@ -201,14 +209,19 @@ SYSTEMS: dict[str, System] = {
         ),
         System(
             "kfn",
-            "kfn run, the example app (functions/); events to /events/<function>",
+            "kfn run, the example app (functions/: HTTP and event functions); events to "
+            "/events/<function>",
             ("kfn", "uvicorn", "fastapi", "pydantic", "cloudevents"),
             VENV,
             {
                 "http-get": Route("kfn", "/hello"),
                 **_events("kfn", "/events/audit", Route("kfn", "/events/bill")),
             },
-            {EVENTS: Route("kfn/events", "/events/ack"), HTTP: Route("kfn", "/hello")},
+            {
+                EVENTS: Route("kfn/events", "/events/ack"),
+                HTTP: Route("kfn", "/hello"),
+                MIXED_EVENT: Route("kfn", "/events/audit"),
+            },
         ),
         System(
             "kfn-async",
@@ -216,6 +229,14 @@ SYSTEMS: dict[str, System] = {
             ("kfn",),
             VENV,
             _events("kfn/events", "/events/ack", Route("kfn/events", "/events/bill")),
+            diagnostic=True,
+        ),
+        System(
+            "kfn-sync",
+            "the same app and functions as kfn-async, written as plain def (ack_sync, bill_sync)",
+            ("kfn",),
+            VENV,
+            _events("kfn/events", "/events/ack_sync", Route("kfn/events", "/events/bill_sync")),
             diagnostic=True,
         ),
     )

@@ -45,7 +45,7 @@ class Workload:
     event: bool = True
 
 
-def _binary(event_type: str) -> Request:
+def _binary(event_type: str, data: str = ORDER_JSON) -> Request:
     return Request(
         "POST",
         (
@@ -56,8 +56,41 @@ def _binary(event_type: str) -> Request:
             ("ce-type", event_type),
             ("ce-time", TIME),
         ),
-        ORDER_JSON.encode(),
+        data.encode(),
     )
+
+
+def padded_order(size: int) -> str:
+    """The order as JSON of exactly `size` bytes (at least the order's own), padded by a note.
+
+    Still a valid order, so a function that validates it does the same work plus
+    reading the larger body.
+    """
+    base = len(json.dumps({**ORDER, "note": ""}, separators=(",", ":")))
+    return json.dumps({**ORDER, "note": "x" * max(0, size - base)}, separators=(",", ":"))
+
+
+def sized_event(size: int, event_type: str = ACK_TYPE) -> Request:
+    """A binary-mode event whose data is `size` bytes of JSON (the payload curve)."""
+    return _binary(event_type, padded_order(size))
+
+
+def batch(count: int, event_type: str = ACK_TYPE) -> Request:
+    """`count` events in one batch-mode request, each with its own id (the batch curve)."""
+    events = [
+        {
+            "specversion": "1.0",
+            "id": f"b6c1a1f2-{index:04d}",
+            "source": SOURCE,
+            "type": event_type,
+            "time": TIME,
+            "datacontenttype": "application/json",
+            "data": ORDER,
+        }
+        for index in range(count)
+    ]
+    body = json.dumps(events, separators=(",", ":")).encode()
+    return Request("POST", (("Content-Type", "application/cloudevents-batch+json"),), body)
 
 
 def _structured(event_type: str) -> Request:

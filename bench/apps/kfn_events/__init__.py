@@ -2,7 +2,9 @@
 
 Used for cold start and idle memory against the floor and func-python's CloudEvent
 flavour, and (as "kfn-async") in the event workloads to separate the host's own cost
-from what the example app adds (a sync function in a thread pool, pydantic models).
+from what the example app adds (pydantic models, logging). `ack_sync` and `bill_sync`
+are the same two functions as plain `def` ("kfn-sync"): what the thread hand-off of a
+sync function costs, against the same function on the event loop.
 
     KFN_FUNCTIONS=kfn_events kfn run   # from bench/apps
 """
@@ -26,4 +28,15 @@ async def ack(event: CloudEvent) -> None:
 @cloudevent(type=ORDER_CREATED, reply_type="com.example.invoice.created")
 async def bill(event: CloudEvent) -> dict[str, Any]:
     """Reply with the invoice as data; kfn wraps it in the reply event."""
+    return invoice(event.get_data())  # type: ignore[arg-type]
+
+
+@cloudevent(type="com.example.order.shipped")
+def ack_sync(event: CloudEvent) -> None:
+    """`ack` as a sync function: kfn runs it off the event loop."""
+
+
+@cloudevent(type=ORDER_CREATED, reply_type="com.example.invoice.created")
+def bill_sync(event: CloudEvent) -> dict[str, Any]:
+    """`bill` as a sync function."""
     return invoice(event.get_data())  # type: ignore[arg-type]
