@@ -22,6 +22,7 @@ from kfnbench import (
     instructions,
     meta,
     profile,
+    quiet,
     report,
     servers,
     throughput,
@@ -136,6 +137,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="py-spy profiles of floor/kfn under load (default: on, off in --quick)",
     )
     parser.add_argument(
+        "--attempts",
+        type=int,
+        help=f"tries of a measurement that other work disturbed (default {quiet.ATTEMPTS})",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="seconds to wait for a quiet machine before a measurement "
+        f"(default {quiet.QUIET_WAIT_SECONDS:g})",
+    )
+    parser.add_argument(
         "--python-load",
         action="store_true",
         help="use the built-in load generator even when wrk is available",
@@ -195,6 +207,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     for key in TUNABLE:
         if getattr(args, key) is not None:
             config[key] = getattr(args, key)
+    if args.attempts is not None:
+        quiet.ATTEMPTS = max(1, args.attempts)
+    if args.quiet_wait is not None:
+        quiet.QUIET_WAIT_SECONDS = max(0.0, args.quiet_wait)
+    config.update(attempts=quiet.ATTEMPTS, quiet_wait_s=quiet.QUIET_WAIT_SECONDS)
     if args.connections:
         config["connections"] = [int(c) for c in args.connections.split(",")]
     systems = _names(args.systems, SYSTEMS, "systems")

@@ -105,12 +105,13 @@ class Watch:
         self.foreign = max(0.0, *shares)
 
 
-def wait_quiet(cpus: list[int], timeout: float = QUIET_WAIT_SECONDS) -> float:
+def wait_quiet(cpus: list[int], timeout: float | None = None) -> float:
     """Wait until `cpus` are (nearly) idle for half a second; seconds waited.
 
     Called between measurements, when none of our servers is loaded, so any busy
     time is someone else's. Gives up after `timeout` (the run goes on, flagged).
     """
+    timeout = QUIET_WAIT_SECONDS if timeout is None else timeout
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         before = {cpu: _cpu_busy(cpu) for cpu in cpus}

@@ -94,6 +94,15 @@ def _setup(results: dict[str, Any]) -> list[str]:
             f"{config['poll_ms']:g} ms; python -c pass in bench/.venv: {meta.get('interpreter_ms', 0):.1f} ms",
         ],
     ]
+    if "attempts" in config:
+        rows.append(
+            [
+                "other work",
+                f"a measurement disturbed by other work (over 5% of a CPU) is tried up to "
+                f"{config['attempts']} time(s), after waiting up to {config['quiet_wait_s']:g} s "
+                "for a quiet machine; the share is kept per run",
+            ]
+        )
     if "curve_seconds" in config:
         rows.append(
             [

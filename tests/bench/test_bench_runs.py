@@ -184,6 +184,7 @@ def test_instructions_per_event_are_counted_under_callgrind_where_valgrind_is(
 def test_a_run_stopped_half_way_leaves_no_server_behind(tmp_path: Path) -> None:
     options = ["--quick", "--systems", "floor,kfn", "--workloads", "event-binary",
                "--seconds", "30", "--no-cold", "--curves", "none", "--no-dispatch",
+               "--attempts", "1", "--quiet-wait", "0",
                "--output", str(tmp_path)]  # fmt: skip
     with bench_run(*options) as run:
         assert run.stdout is not None
