@@ -5,7 +5,11 @@
 Each run copies the tracked files to .mutate/tree (never the working tree: cosmic-ray
 mutates files in place), keeps a virtual environment in .mutate/venv with the dev
 extra and cosmic-ray, and runs one cosmic-ray session per group below, each with the
-tests that guard it and its share of the time. The mutants of the status-code and
+tests that guard it and its share of the time. A first run of those tests under coverage
+maps every line to the test files that reach it (mutation/contexts.py), so each mutant
+runs only those files; a mutant on a line no test reaches survives without a run, and
+mutants inside type annotations (never evaluated: the modules use postponed
+annotations) are not generated at all. The mutants of the status-code and
 acknowledgement paths (FOCUS) all run first; the other mutants of a group are then
 sampled in a fixed random order until its time is up. The score and every surviving
 mutant, with its diff, are written to mutation/RESULTS.md.
@@ -16,6 +20,7 @@ The result is information, not a gate: CI does not run this.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import random
@@ -34,6 +39,11 @@ TREE = WORK / "tree"
 VENV = WORK / "venv"
 COSMIC_RAY = "cosmic-ray==8.4.6"
 PYTEST = "python -m pytest -x -q -p no:cacheprovider"
+CONTEXT_PTH = (
+    "import os; os.environ.get('KFN_MUTATE_TEST') and __import__('coverage').Coverage.current()"
+    " and __import__('coverage').Coverage.current().switch_context(os.environ['KFN_MUTATE_TEST'])\n"
+)
+"""Started by coverage's own .pth, a `kfn run` process labels its lines with its test's file."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ def main() -> int:
         print(f"mutate: {group.name}: {budget / 60:.1f} min", flush=True)
         report.append(run_group(python, group, budget, args.seed))
     write_results(args.output, report, time.monotonic() - started)
-    print(f"mutate: results in {args.output.relative_to(ROOT)}", flush=True)
+    print(f"mutate: results in {args.output}", flush=True)
     return 0
 
 
@@ -142,6 +152,11 @@ def venv() -> Path:
         pip = [str(python), "-m", "pip", "install", "--quiet"]
         subprocess.run([*pip, "-e", f"{TREE}[dev]", COSMIC_RAY], check=True)
         stamp.write_text(wanted)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(purelib) / "zz_kfn_mutate_context.pth").write_text(CONTEXT_PTH)
     return python  # the editable install points at the tree, copied afresh each run
 
 
@@ -169,13 +184,21 @@ def run_group(python: Path, group: Group, budget: float, seed: int) -> dict[str,
         cwd=TREE, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     mutants = [json.loads(line) for line in listed.splitlines()]
+    reached = map_tests(python, group, env, slug)
     originals = {m["module_path"]: (TREE / m["module_path"]).read_text() for m in mutants}
     deadline = time.monotonic() + budget
     results = []
     for mutant in mutants:
         if time.monotonic() > deadline:
             break
-        argv = [str(python), __file__, "--one", json.dumps(mutant), command]
+        files = tests_reaching(reached, mutant)
+        if files == []:  # no test runs this line: nothing can kill the mutant
+            results.append((mutant, {"worker_outcome": "normal", "test_outcome": "survived",
+                                     "diff": "(no test of the group reaches this line)"}))  # fmt: skip
+            print(f"mutate: {mutant['where']} survived (unreached)", flush=True)
+            continue
+        selected = f"{PYTEST} {' '.join(files)}" if files else command
+        argv = [str(python), __file__, "--one", json.dumps(mutant), selected]
         process = subprocess.Popen(
             argv, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, start_new_session=True,
@@ -196,6 +219,52 @@ def run_group(python: Path, group: Group, budget: float, seed: int) -> dict[str,
     return {"group": group, "total": len(mutants), "results": results}
 
 
+def map_tests(
+    python: Path, group: Group, env: dict[str, str], slug: str
+) -> dict[str, dict[int, set[str]]]:
+    """Run the group's tests once under coverage: per module and line, the test files that reach it."""
+    data_file = WORK / f"{slug}.coverage"
+    for old in WORK.glob(f"{slug}.coverage*"):
+        old.unlink()
+    print(f"mutate: {group.name}: mapping lines to tests...", flush=True)
+    coverage = [str(python), "-m", "coverage"]
+    run = [*coverage, "run", f"--data-file={data_file}", "-m", "pytest", "-q"]
+    run += ["-p", "no:cacheprovider", "-p", "mutation.contexts", *group.tests]
+    mapped = subprocess.run(run, cwd=TREE, env=env, check=False, stdout=subprocess.DEVNULL)
+    if mapped.returncode not in (0, 1):  # 1: some test failed, the map is still good
+        sys.exit(f"mutate: the tests of {group.name} did not run (exit {mapped.returncode})")
+    subprocess.run([*coverage, "combine", "--quiet", f"--data-file={data_file}"], cwd=TREE,
+                   env=env, check=False)  # fmt: skip
+    script = (
+        "import json, sys\n"
+        "from coverage import CoverageData\n"
+        "data = CoverageData(basename=sys.argv[1]); data.read()\n"
+        "print(json.dumps({f: data.contexts_by_lineno(f) for f in data.measured_files()}))\n"
+    )
+    out = subprocess.run([str(python), "-c", script, str(data_file)], cwd=TREE, env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    reached: dict[str, dict[int, set[str]]] = {}
+    for filename, lines in json.loads(out).items():
+        module = os.path.relpath(filename, TREE)
+        reached[module] = {int(line): set(contexts) for line, contexts in lines.items()}
+    return reached
+
+
+def tests_reaching(
+    reached: dict[str, dict[int, set[str]]], mutant: dict[str, Any]
+) -> list[str] | None:
+    """The test files that run the mutated lines; [] if none does, None if unknown (all)."""
+    lines = reached.get(mutant["module_path"])
+    if lines is None:
+        return None
+    contexts: set[str] = set()
+    for line in range(mutant["start"][0], mutant["end"][0] + 1):
+        contexts |= lines.get(line, set())
+    if "" in contexts:  # run while importing (module level): any test may depend on it
+        return None
+    return sorted(contexts)
+
+
 # -- run by the venv's python (it needs cosmic_ray) ---------------------------------------
 
 
@@ -206,9 +275,17 @@ def list_mutants(session: str, seed: int) -> None:
     with use_db(session, WorkDB.Mode.open) as db:
         items = list(db.work_items)
     focus, rest = [], []
+    annotations: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
     for item in items:
         (spec,) = item.mutations
         module = str(spec.module_path)
+        if module not in annotations:
+            source = Path(module).read_text()
+            postponed = "from __future__ import annotations" in source
+            annotations[module] = annotation_spans(source) if postponed else []
+        start = tuple(spec.start_pos)
+        if any(low <= start < high for low, high in annotations[module]):
+            continue  # an annotation is never evaluated: its mutants are equivalent
         mutant = {
             "module_path": module,
             "operator": spec.operator_name,
@@ -223,6 +300,23 @@ def list_mutants(session: str, seed: int) -> None:
     for mutant in focus + rest:
         mutant["focus"] = mutant in focus
         print(json.dumps(mutant))
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(line, column) ranges of every type annotation in a module."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            found.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        for annotation in filter(None, found):
+            end = (annotation.end_lineno or annotation.lineno, annotation.end_col_offset or 0)
+            spans.append(((annotation.lineno, annotation.col_offset), end))
+    return spans
 
 
 def write_results(output: Path, report: list[dict[str, object]], seconds: float) -> None:

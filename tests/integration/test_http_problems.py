@@ -3,7 +3,6 @@ GET / may be the user's home page while POST / stays the event endpoint."""
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ PROBLEM = "application/problem+json"
 def web() -> Iterator[Server]:
     server = start_server("tests.apps.web")
     yield server
-    server.stop(signal.SIGKILL)
+    server.stop()  # SIGTERM: the server writes its coverage data
 
 
 def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 from collections.abc import Iterator
 
 import httpx
@@ -47,7 +46,7 @@ def traced_shop(
         },
     )
     yield server
-    server.stop(signal.SIGKILL)
+    server.stop()  # SIGTERM: the server writes its coverage data
 
 
 def _one(spans: list[ReceivedSpan], name: str, parent: ReceivedSpan | str) -> ReceivedSpan:

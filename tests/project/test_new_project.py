@@ -159,17 +159,53 @@ def test_kfn_new_writes_a_project_with_functions_tests_and_settings(demo: Path) 
     assert "[tool.kfn]" in pyproject and 'name = "demo"' in pyproject
 
 
-def test_kfn_new_refuses_a_folder_that_exists(venv: Venv, demo: Path) -> None:
-    result = venv.run("kfn", "new", "demo", cwd=demo.parent)
+def kfn_here(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`kfn ...` from this checkout's own install (measured by coverage, no fresh venv)."""
+    environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "KFN_FUNCTIONS"}}
+    return subprocess.run(
+        [sys.executable, "-m", "kfn", *args], cwd=cwd, env=environ, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_kfn_new_refuses_a_folder_that_exists(tmp_path: Path) -> None:
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "notes.txt").write_text("mine")
+    result = kfn_here("new", "demo", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "kfn: demo already exists here; choose another name or remove it\n"
+    assert [p.name for p in (tmp_path / "demo").iterdir()] == ["notes.txt"]
 
 
-def test_kfn_new_refuses_a_name_knative_cannot_take(venv: Venv, tmp_path: Path) -> None:
-    result = venv.run("kfn", "new", "My_Shop", cwd=tmp_path)
+def test_kfn_new_refuses_a_file_of_that_name(tmp_path: Path) -> None:
+    (tmp_path / "demo").write_text("a file")
+    result = kfn_here("new", "demo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "demo already exists here" in result.stderr
+    assert (tmp_path / "demo").read_text() == "a file"
+
+
+def test_kfn_new_refuses_a_name_knative_cannot_take(tmp_path: Path) -> None:
+    result = kfn_here("new", "My_Shop", cwd=tmp_path)
     assert result.returncode == 2
     assert "lower-case letters" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "My_Shop").exists()
+
+
+def test_kfn_new_fills_an_empty_folder_with_a_project_kfn_can_load(tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    result = kfn_here("new", "shop", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("kfn: created shop/ with .gitignore, README.md, ")
+    assert "cd shop\n  pip install -e '.[dev]'" in result.stdout
+    project = tmp_path / "shop"
+    assert ".venv/" in (project / ".gitignore").read_text()
+    assert not list(project.rglob("*.tmpl"))
+    assert 'name = "shop"' in (project / "pyproject.toml").read_text()
+    listed = kfn_here("list", cwd=project)  # the registration check kfn run makes
+    assert listed.returncode == 0, listed.stderr
+    assert "hello" in listed.stdout and "accept" in listed.stdout
 
 
 @pytest.mark.parametrize("command", [["pytest"], ["python", "-m", "pytest"]])
