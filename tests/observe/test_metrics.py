@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -10,6 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import Server
 from tests.events.conftest import SinkServer
 from tests.helpers import binary_headers
+
+Start = Callable[..., Server]
 
 ORDER = {
     "order_id": "o-9",
@@ -91,3 +94,18 @@ def test_startup_time_and_in_flight_are_gauges(shop: Server) -> None:
     startup = samples[("kfn_startup_duration_seconds", ())]
     assert 0 < startup < 60
     assert samples[("kfn_requests_in_flight", ())] == 0
+
+
+def test_the_duration_histogram_measures_the_time_the_function_took(kfn_server: Start) -> None:
+    server = kfn_server("tests.apps.contract")
+    key = ("kfn_event_duration_seconds_sum", (("function", "sleeper"),))
+    slow = {"content-type": "text/plain"}
+    answer = httpx.post(server.url + "/", headers=binary_headers("test.sleep", **slow),
+                        content=b"0.3", timeout=30)  # fmt: skip
+    assert answer.status_code == 202
+    samples = _samples(server)
+    assert samples[("kfn_event_duration_seconds_count", (("function", "sleeper"),))] == 1
+    assert 0.3 <= samples[key] < 0.75  # the function's own time, not a clock reading
+    bucket = "kfn_event_duration_seconds_bucket"
+    assert samples[(bucket, (("function", "sleeper"), ("le", "0.25")))] == 0
+    assert samples[(bucket, (("function", "sleeper"), ("le", "0.75")))] == 1

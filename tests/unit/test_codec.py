@@ -108,3 +108,17 @@ def test_the_trusted_fast_path_builds_what_the_sdk_constructor_builds() -> None:
     assert fast.get_attributes() == public.get_attributes()
     assert fast.get_data() == public.get_data()
     assert vars(fast) == vars(public)
+
+
+@pytest.mark.parametrize("value", [-(2**31), 2**31 - 1])
+def test_integer_extensions_at_the_int32_bounds_are_kept(value: int) -> None:
+    body = f'{{"specversion":"1.0","id":"1","source":"s","type":"t","n":{value}}}'.encode()
+    assert structured.decode(body).get_extension("n") == value
+
+
+@pytest.mark.parametrize("value", [-(2**31) - 1, 2**31])
+def test_integer_extensions_past_the_int32_bounds_are_refused(value: int) -> None:
+    body = f'{{"specversion":"1.0","id":"1","source":"s","type":"t","n":{value}}}'.encode()
+    with pytest.raises(DecodingError, match="'n' is an Integer outside the 32-bit range") as error:
+        structured.decode(body)
+    assert status_of(error.value) == 400
