@@ -12,7 +12,8 @@
     │   └── NoSinkError
     └── EventError           an event the host refuses or could not handle
         ├── DecodingError        not a valid CloudEvent (the HTTP binding or JSON format)
-        │   └── UnsupportedMediaType
+        │   ├── UnsupportedMediaType
+        │   └── UnsupportedCharset
         ├── BodyTooLarge
         ├── InvalidData          the data does not fit the function's declared type
         ├── NoMatchingFunction, UnknownFunction, FilterMismatch   (routing)
@@ -23,6 +24,7 @@
         │   └── EventsNotAccepted    this Service takes no events (a public one)
         └── DeliveryError        the function failed
             ├── FunctionFailed, FunctionTimedOut
+            ├── ReplyNotEncodable  the finished function's reply cannot be put on the wire
             ├── DuplicateInFlight, IdempotencyStoreUnavailable   (idempotent functions)
             ├── EventDropped     the function raised Drop, or an earlier delivery was dropped
             └── RetryRequested   the function raised Retry
@@ -139,6 +141,16 @@ class UnsupportedMediaType(DecodingError):
         )
 
 
+class UnsupportedCharset(DecodingError):
+    """A text body's charset names no codec the host trusts (unknown, or not a charset)."""
+
+    def __init__(self, charset: str) -> None:
+        super().__init__(
+            "unsupported-charset",
+            f"charset {charset!r} is not supported; send UTF-8 or another IANA charset",
+        )
+
+
 class BodyTooLarge(EventError):
     kind = "body-too-large"
 
@@ -209,6 +221,12 @@ class FunctionFailed(DeliveryError):
     """The function raised, or returned what cannot be a reply."""
 
     kind = "function-error"
+
+
+class ReplyNotEncodable(DeliveryError):
+    """The function finished, but its reply breaks a rule of the wire (a header, JSON, a charset)."""
+
+    kind = "reply-not-encodable"
 
 
 class FunctionTimedOut(DeliveryError):

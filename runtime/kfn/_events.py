@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cloudevents.core.v1.event import CloudEvent
+
 from kfn import broker_ingress, codec, logs, tracing
 from kfn._admission import Admit
 from kfn._asgi import Receive, Scope, Send, respond, respond_problem
 from kfn._backpressure import Backpressure
 from kfn._body import ClientDisconnected, read_body
-from kfn._errors import EventError, FunctionFailed, SenderRefused
+from kfn._errors import EventError, FunctionFailed, ReplyNotEncodable, SenderRefused, Unavailable
 from kfn._inflight import InFlight
 from kfn.metrics import Metrics
 from kfn.problems import Problem, status_of
@@ -71,12 +73,15 @@ class EventEndpoint:
             mode = codec.detect_mode(content_type)
             body = await read_body(receive, self.max_body_bytes, content_length)
             events = codec.decode(mode, headers, body)
-            replies = []
+            replies: list[CloudEvent] = []
+            answered: list[CloudEvent] = []  # the event each reply answers
             for event in events:
                 event_id = event.get_id()
                 if self.as_broker and function is None:
                     event = broker_ingress.received(event)
-                replies.extend(await self.router.route(event, function))
+                found = await self.router.route(event, function)
+                replies.extend(found)
+                answered.extend([event] * len(found))
             if not replies:
                 await respond(send, 202, [], b"")
                 return
@@ -88,7 +93,11 @@ class EventEndpoint:
                     kind="ambiguous-reply",
                     event_id=event_id,
                 )
-            reply_headers, reply_body = codec.encode(mode, replies)
+            try:
+                reply_headers, reply_body = codec.encode(mode, replies)
+            except ReplyNotEncodable as error:
+                self._blame(error, answered, function)
+                raise
             reply_headers += tracing.response_headers(replies)
             await respond(send, 200, reply_headers, reply_body)
         except EventError as error:
@@ -125,6 +134,21 @@ class EventEndpoint:
             return False
         return True
 
+    def _blame(
+        self, error: ReplyNotEncodable, answered: list[CloudEvent], function: str | None
+    ) -> None:
+        """Name the event whose reply failed, and the function that replied when one did."""
+        index = error.context.pop("index", None)
+        if index is None:
+            return
+        event = answered[index]
+        error.context.setdefault("event_id", event.get_id())
+        if function is None:
+            targets = self.router.targets(event)
+            function = targets[0].name if len(targets) == 1 else None
+        if function is not None:
+            error.context.setdefault("function", function)
+
 
 async def answer_error(
     send: Send,
@@ -135,18 +159,33 @@ async def answer_error(
 ) -> None:
     """Log the error once and answer the sender with its problem."""
     problem = Problem.of(error)
-    log_problem(problem, error.__cause__, function, event_id)
+    log_problem(
+        problem, error.__cause__, function, event_id, refused=isinstance(error, Unavailable)
+    )
     await respond_problem(send, problem, extra_headers)
 
 
 def log_problem(
-    problem: Problem, cause: BaseException | None, function: str | None, event_id: str | None
+    problem: Problem,
+    cause: BaseException | None,
+    function: str | None,
+    event_id: str | None,
+    *,
+    refused: bool = False,
 ) -> None:
-    level = logging.ERROR if problem.status >= 500 else logging.WARNING
+    """One line: WARNING for a request the host refused, ERROR when handling it failed.
+
+    Refusals for want of capacity (503 while starting, draining or overloaded) come
+    in floods: the first is written, then one summary per interval (kfn.logs.limited).
+    """
     fields: dict[str, Any] = {
         "status": problem.status,
         "problem": problem.kind,
         "function": problem.extra.get("function", function),
         "event_id": problem.extra.get("event_id", event_id),
     }
+    if refused:
+        logs.limited(f"refused:{problem.kind}", logging.WARNING, problem.detail, **fields)
+        return
+    level = logging.ERROR if problem.status >= 500 else logging.WARNING
     logs.event(level, problem.detail, cause, **fields)

@@ -173,6 +173,7 @@ class App:
                 await run_hook(hook)
             except Exception as error:
                 logs.event(logging.ERROR, "shutdown hook failed", error, hook=hook.name)
+        logs.flush_limited()  # the count of refusals still held back
         if self.span_exporter is not None:
             from kfn import otel
 

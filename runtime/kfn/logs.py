@@ -9,14 +9,18 @@ the same formatter (`uvicorn_log_config`); its access log is off unless asked fo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+import time
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kfn import tracing
+from kfn.problems import clip
 
 logger = logging.getLogger("kfn")
 
@@ -155,6 +159,96 @@ def uvicorn_log_config(level: str, kind: str) -> dict[str, Any]:
 
 
 def event(level: int, message: str, exc: BaseException | None = None, **fields: Any) -> None:
-    """Log one line with structured fields (and a traceback when `exc` is given)."""
+    """Log one line with structured fields (and a traceback when `exc` is given).
+
+    Long values are cut (kfn.problems.clip): a field may hold what a sender sent.
+    """
+    if not logger.isEnabledFor(level):
+        return
     exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-    logger.log(level, message, exc_info=exc_info, extra={"fields": fields})
+    fields = {key: clip(value) for key, value in fields.items()}
+    logger.log(level, clip(message), exc_info=exc_info, extra={"fields": fields})
+
+
+@dataclass
+class _Held:
+    """The lines of one key held back in the current interval."""
+
+    until: float
+    interval: float
+    level: int
+    message: str
+    fields: dict[str, Any]
+    count: int = 0
+    timer: asyncio.TimerHandle | None = None
+
+
+_held: dict[str, _Held] = {}
+
+
+def limited(key: str, level: int, message: str, *, interval: float = 5.0, **fields: Any) -> None:
+    """Log the first line for `key` now, then at most one summary per `interval`.
+
+    For floods an operator needs to know of but not read line by line (every 503
+    refused while draining): the lines held back in an interval are counted, and
+    one line with `suppressed` (the count) is written when it ends; an interval
+    with none ends the flood, and the next line is written at once again.
+    """
+    now = time.monotonic()
+    held = _held.get(key)
+    if held is not None and now >= held.until:
+        _report(key)
+        held = _held.get(key)
+    if held is None:
+        held = _held[key] = _Held(now + interval, interval, level, message, fields)
+        event(level, message, **fields)
+        _schedule(held, key)
+        return
+    held.count += 1
+    held.level, held.message, held.fields = level, message, fields
+
+
+def _schedule(held: _Held, key: str) -> None:
+    """Report `key` when its interval ends (one timer per key)."""
+    if held.timer is not None:
+        held.timer.cancel()
+        held.timer = None
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop: the next call for the key reports instead
+        return
+    held.timer = loop.call_at(loop.time() + max(held.until - time.monotonic(), 0), _report, key)
+
+
+def _report(key: str) -> None:
+    """End the interval of `key`: write its summary, or forget the key when none was held."""
+    held = _held.get(key)
+    if held is None:
+        return
+    if time.monotonic() < held.until:
+        _schedule(held, key)
+        return
+    if held.count == 0:
+        if held.timer is not None:
+            held.timer.cancel()
+        del _held[key]
+        return
+    event(
+        held.level,
+        f"{held.message} ({held.count} more in {held.interval:g}s)",
+        **held.fields,
+        suppressed=held.count,
+    )
+    held.count = 0
+    held.until = time.monotonic() + held.interval
+    _schedule(held, key)
+
+
+def flush_limited() -> None:
+    """Write the summaries still held back (at shutdown), so no count is lost."""
+    for key, held in list(_held.items()):
+        held.until = 0
+        _report(key)
+        held = _held.pop(key, held)
+        if held.timer is not None:
+            held.timer.cancel()

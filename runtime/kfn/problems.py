@@ -8,6 +8,7 @@ picking whether the event comes back.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from kfn._errors import (
@@ -24,16 +25,55 @@ from kfn._errors import (
     IdempotencyStoreUnavailable,
     InvalidData,
     NoMatchingFunction,
+    ReplyNotEncodable,
     RetryRequested,
     Unauthenticated,
     Unavailable,
     UnknownFunction,
+    UnsupportedCharset,
     UnsupportedMediaType,
     is_retried,
 )
 
 PROBLEM_JSON = b"application/problem+json"
 PROBLEM_TYPE_BASE = "urn:kfn:problem:"
+MAX_ECHO = 512
+"""The most characters of any one text a problem (or a log line) echoes back."""
+_MAX_ITEMS = 20
+_MAX_NESTING = 6
+
+
+def clip(value: Any, limit: int = MAX_ECHO, _depth: int = 0) -> Any:
+    """`value` with every text cut to `limit` characters, lists to a few items, nesting bounded.
+
+    A problem echoes what the sender sent (an attribute, pydantic's `input`); a 1 MB
+    `ce-type` must not come back whole, in the body or in the log. A cut text keeps
+    its head and tail and says how much was left out.
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        keep = max(limit - 40, 2)
+        return f"{value[: keep // 2 + keep % 2]}…[{len(value) - keep} characters cut]…{value[-(keep // 2) :]}"
+    if isinstance(value, bytes | bytearray):
+        return clip(bytes(value).decode("latin-1"), limit, _depth)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or infinity; the problem stays JSON
+    if _depth >= _MAX_NESTING and isinstance(value, dict | list | tuple):
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())
+        clipped = {str(clip(k, 64)): clip(v, limit, _depth + 1) for k, v in items[:_MAX_ITEMS]}
+        if len(items) > _MAX_ITEMS:
+            clipped["…"] = f"{len(items) - _MAX_ITEMS} more"
+        return clipped
+    if isinstance(value, list | tuple):
+        head = [clip(v, limit, _depth + 1) for v in value[:_MAX_ITEMS]]
+        if len(value) > _MAX_ITEMS:
+            head.append(f"… {len(value) - _MAX_ITEMS} more")
+        return head
+    return value
+
 
 _TITLES = {
     400: "Bad Request",
@@ -54,6 +94,7 @@ _TITLES = {
 
 _STATUS: tuple[tuple[type[EventError], int], ...] = (
     (UnsupportedMediaType, 415),
+    (UnsupportedCharset, 415),
     (DecodingError, 400),
     (BodyTooLarge, 413),
     (InvalidData, 422),
@@ -68,6 +109,7 @@ _STATUS: tuple[tuple[type[EventError], int], ...] = (
     (RetryRequested, 503),
     (DuplicateInFlight, 409),
     (IdempotencyStoreUnavailable, 503),
+    (ReplyNotEncodable, 500),
     (FunctionFailed, 500),
 )
 """Most specific first; an EventError of no other class is a 500."""
@@ -99,9 +141,9 @@ class Problem:
     ) -> None:
         self.status = status
         self.kind = kind
-        self.detail = detail
+        self.detail = clip(detail)
         self.retry_after = retry_after
-        self.extra = {key: value for key, value in extra.items() if value is not None}
+        self.extra = {key: clip(value) for key, value in extra.items() if value is not None}
 
     @classmethod
     def of(cls, error: EventError) -> Problem:
@@ -122,7 +164,7 @@ class Problem:
             "detail": self.detail,
         }
         document.update(self.extra)
-        return json.dumps(document, default=str).encode()
+        return json.dumps(document, default=str, allow_nan=False).encode()
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         headers = [(b"content-type", PROBLEM_JSON)]
@@ -139,4 +181,4 @@ def not_found(path: str) -> Problem:
     return Problem(404, "not-found", f"no route for {path}")
 
 
-__all__ = ["Problem", "is_retried", "not_found", "status_of"]
+__all__ = ["MAX_ECHO", "Problem", "clip", "is_retried", "not_found", "status_of"]

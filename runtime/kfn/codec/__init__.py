@@ -11,8 +11,9 @@ from enum import Enum
 
 from cloudevents.core.v1.event import CloudEvent
 
-from kfn._errors import UnsupportedMediaType
+from kfn._errors import DecodingError, ReplyNotEncodable, UnsupportedMediaType
 from kfn.codec import binary, structured
+from kfn.codec.attributes import check_outgoing
 
 STRUCTURED_TYPE = b"application/cloudevents+json"
 BATCH_TYPE = b"application/cloudevents-batch+json"
@@ -50,7 +51,51 @@ def decode(mode: Mode, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> l
 
 
 def encode(mode: Mode, replies: list[CloudEvent]) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    """Reply events in the content mode of the request."""
+    """Reply events in the content mode of the request.
+
+    ReplyNotEncodable (with `index`, the reply's place in `replies`) when one breaks
+    a rule of the wire; its detail says which rule, never an exception's message.
+    """
+    for index, reply in enumerate(replies):
+        try:
+            check_outgoing(reply.get_attributes())
+        except ReplyNotEncodable as error:
+            error.context["index"] = index
+            raise
+    try:
+        return _encode(mode, replies)
+    except Exception as error:
+        raise ReplyNotEncodable(
+            f"the reply could not be encoded: {_why(error)}", index=_culprit(mode, replies)
+        ) from error
+
+
+def _why(error: Exception) -> str:
+    """What an encoder's exception says about the reply, in words of our own."""
+    if isinstance(error, DecodingError):  # a charset the host does not support
+        return "its content type names a charset the host does not support"
+    if isinstance(error, UnicodeError):
+        return "it holds text its charset cannot encode (a lone surrogate, or a character outside the charset)"
+    if isinstance(error, RecursionError):
+        return "its data nests too deeply to be written"
+    if isinstance(error, ValueError | TypeError):
+        return "its data is not JSON (NaN, an infinity, a circular reference, or a key that is not a string)"
+    return f"writing it raised {type(error).__name__}"
+
+
+def _culprit(mode: Mode, replies: list[CloudEvent]) -> int | None:
+    """Which reply fails to encode alone (looked for only once encoding failed)."""
+    if len(replies) == 1:
+        return 0
+    for index, reply in enumerate(replies):
+        try:
+            _encode(Mode.STRUCTURED if mode is Mode.BATCH else mode, [reply])
+        except Exception:
+            return index
+    return None
+
+
+def _encode(mode: Mode, replies: list[CloudEvent]) -> tuple[list[tuple[bytes, bytes]], bytes]:
     if mode is Mode.BATCH:
         return [(b"content-type", BATCH_TYPE)], structured.encode_batch(replies)
     (reply,) = replies

@@ -11,9 +11,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from kfn._errors import DecodingError
+from kfn._errors import DecodingError, ReplyNotEncodable
 from kfn._syntax import is_attribute_name, is_media_type
 from kfn._timestamps import parse_rfc3339
+from kfn.codec.data import text_codec
 
 SPECVERSION = "1.0"
 REQUIRED = ("id", "source", "type")
@@ -22,6 +23,8 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _BAD_STRING_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _URI_REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]+")
+_HEADER_TEXT = re.compile(r"[\t\x20-\x7e]*")
+"""What a media type may hold to go out as a header value: printable ASCII, no CR or LF."""
 
 
 def canonical_string(value: Any) -> str:
@@ -121,3 +124,54 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             f"datacontenttype {attributes['datacontenttype']!r} is not a media type (RFC 2046)",
         )
     return attributes
+
+
+def check_outgoing(attributes: dict[str, Any]) -> None:
+    """ReplyNotEncodable unless a reply's attributes can go out in every content mode.
+
+    The rules a received event is held to, where they decide whether the reply can
+    be written: names, value types, strings a receiver accepts (no lone surrogate,
+    no control character), and a datacontenttype that is a media type fitting an
+    HTTP header (no CR, LF or non-ASCII character).
+    """
+    for name, value in attributes.items():
+        if value is None:
+            continue
+        if not is_attribute_name(name) or name == "data":
+            raise ReplyNotEncodable(
+                f"the reply has an attribute named {name!r}: CloudEvents names are "
+                "lower-case letters a-z and digits 0-9 only"
+            )
+        if isinstance(value, str):
+            if _BAD_STRING_CHARS.search(value):
+                raise ReplyNotEncodable(
+                    f"the reply's attribute {name!r} holds a control character, a "
+                    "noncharacter or a lone surrogate"
+                )
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not INT32_MIN <= value <= INT32_MAX:
+                raise ReplyNotEncodable(
+                    f"the reply's attribute {name!r} is an Integer outside the 32-bit range"
+                )
+        elif not isinstance(value, bool | datetime):
+            raise ReplyNotEncodable(
+                f"the reply's attribute {name!r} has type {type(value).__name__}; "
+                "CloudEvents attributes are strings, booleans, 32-bit integers or timestamps"
+            )
+    content_type = attributes.get("datacontenttype")
+    if content_type is not None and not (
+        isinstance(content_type, str)
+        and is_media_type(content_type)
+        and _HEADER_TEXT.fullmatch(content_type)
+    ):
+        raise ReplyNotEncodable(
+            "the reply's datacontenttype is not a media type that fits an HTTP header "
+            "(printable ASCII, no CR or LF)"
+        )
+    if content_type is not None and "charset" in content_type.lower():
+        try:
+            text_codec(content_type)
+        except DecodingError:
+            raise ReplyNotEncodable(
+                "the reply's datacontenttype names a charset the host does not support"
+            ) from None

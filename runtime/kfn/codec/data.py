@@ -9,11 +9,16 @@ module imports dateutil, which every cold start would pay for nothing.
 
 from __future__ import annotations
 
-import json
+import codecs
+import functools
 from typing import Any
 
-from kfn._errors import DecodingError
+from kfn._errors import DecodingError, UnsupportedCharset
 from kfn._syntax import is_json_media_type, media_type
+from kfn.codec import strict_json
+
+NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"})
+"""Python text codecs that name no charset a sender could mean: refused like unknown ones."""
 
 
 def is_json(content_type: str | None) -> bool:
@@ -29,6 +34,31 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
+@functools.lru_cache(maxsize=64)
+def codec_for(charset: str) -> str | None:
+    """The Python codec for a charset parameter, or None when there is none to trust.
+
+    Unknown names, codecs that do not turn bytes into text (base64, rot13) and
+    Python's own codecs (idna, unicode-escape) are all None.
+    """
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in NOT_CHARSETS:
+        return None
+    return info.name
+
+
+def text_codec(content_type: str) -> str:
+    """The codec of a text content type's charset; UnsupportedCharset when there is none."""
+    charset = _charset(content_type)
+    codec = codec_for(charset)
+    if codec is None:
+        raise UnsupportedCharset(charset)
+    return codec
+
+
 class StrictJSONFormat:
     """The binary-mode data rules of the CloudEvents JSON format, strictly."""
 
@@ -38,21 +68,22 @@ class StrictJSONFormat:
         if datacontenttype is None:
             # No Content-Type: try JSON (the default), else hand over the raw bytes.
             try:
-                return json.loads(body)
-            except ValueError:
+                return strict_json.loads(body)
+            except (ValueError, DecodingError):
                 return body
         if is_json(datacontenttype):
             try:
-                return json.loads(body)
+                return strict_json.loads(body)
             except ValueError:
                 raise DecodingError(
                     "invalid-data",
                     f"the body is not valid JSON, but its content type is {datacontenttype!r}",
                 ) from None
         if media_type(datacontenttype).startswith("text/"):
+            codec = text_codec(datacontenttype)
             try:
-                return body.decode(_charset(datacontenttype))
-            except (LookupError, UnicodeDecodeError):
+                return body.decode(codec)
+            except (UnicodeError, ValueError):
                 raise DecodingError(
                     "invalid-data",
                     f"the body cannot be decoded as {datacontenttype!r}",
@@ -65,8 +96,8 @@ class StrictJSONFormat:
         if isinstance(data, bytes | bytearray | memoryview):
             return bytes(data)
         if is_json(datacontenttype):
-            return json.dumps(data, separators=(",", ":"), default=str).encode()
-        return str(data).encode(_charset(datacontenttype or ""))
+            return strict_json.dumps(data, separators=(",", ":"), default=str)
+        return str(data).encode(text_codec(datacontenttype or ""))
 
 
 STRICT_JSON_DATA = StrictJSONFormat()

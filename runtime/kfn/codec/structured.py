@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import json
+from datetime import datetime
 from typing import Any
 
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn._errors import DecodingError
-from kfn.codec.attributes import check_attributes
+from kfn.codec import strict_json
+from kfn.codec.attributes import canonical_string, check_attributes
+from kfn.codec.data import is_json
 from kfn.codec.event import trusted_event
 
 
-def _load(body: bytes) -> Any:
+def _load(body: bytes, envelope: int) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return strict_json.loads(body, envelope)
+    except ValueError:  # UnicodeDecodeError included
         raise DecodingError("invalid-json", "the body is not valid JSON") from None
 
 
@@ -50,12 +51,12 @@ def from_object(document: Any) -> CloudEvent:
 
 
 def decode(body: bytes) -> CloudEvent:
-    return from_object(_load(body))
+    return from_object(_load(body, envelope=1))
 
 
 def decode_batch(body: bytes) -> list[CloudEvent]:
     """A JSON batch: every element must be a valid event, or the whole batch is rejected."""
-    documents = _load(body)
+    documents = _load(body, envelope=2)
     if not isinstance(documents, list):
         raise DecodingError("batch-not-an-array", "a batch must be a JSON array of events")
     events = []
@@ -69,16 +70,27 @@ def decode_batch(body: bytes) -> list[CloudEvent]:
     return events
 
 
+def to_object(event: CloudEvent) -> dict[str, Any]:
+    """One event as a JSON-format object: bytes as data_base64, other data as its type says."""
+    document: dict[str, Any] = {
+        name: canonical_string(value) if isinstance(value, datetime) else value
+        for name, value in event.get_attributes().items()
+        if value is not None
+    }
+    data = event.get_data()
+    if isinstance(data, bytes | bytearray | memoryview):
+        document["data_base64"] = base64.b64encode(data).decode("ascii")
+    elif data is not None:
+        document["data"] = data if is_json(document.get("datacontenttype")) else str(data)
+    return document
+
+
 def encode(event: CloudEvent) -> bytes:
-    """The JSON format of one event, written by the SDK (imported on the first reply)."""
-    return bytes(_sdk_format().write(event))
+    """The JSON format of one event; ValueError when it is not JSON (NaN, a cycle...).
 
-
-@functools.cache
-def _sdk_format() -> Any:
-    from cloudevents.core.formats.json import JSONFormat
-
-    return JSONFormat()
+    Values JSON has no type for are written as text (`str`), as binary mode does.
+    """
+    return strict_json.dumps(to_object(event), default=str)
 
 
 def encode_batch(events: list[CloudEvent]) -> bytes:
