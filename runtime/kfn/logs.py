@@ -161,12 +161,14 @@ def uvicorn_log_config(level: str, kind: str) -> dict[str, Any]:
 def event(level: int, message: str, exc: BaseException | None = None, **fields: Any) -> None:
     """Log one line with structured fields (and a traceback when `exc` is given).
 
-    Long values are cut (kfn.problems.clip): a field may hold what a sender sent.
+    Long texts are cut (kfn.problems.clip): a field may hold what a sender sent.
     """
     if not logger.isEnabledFor(level):
         return
     exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-    fields = {key: clip(value) for key, value in fields.items()}
+    fields = {
+        key: clip(value) if isinstance(value, str) else value for key, value in fields.items()
+    }
     logger.log(level, clip(message), exc_info=exc_info, extra={"fields": fields})
 
 

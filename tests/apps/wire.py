@@ -52,7 +52,9 @@ BAD_REPLIES: dict[str, Any] = {
 
 @cloudevent(type="wire.reply", reply_type="wire.replied")
 async def bad_reply(event: CloudEvent) -> Any:
-    return BAD_REPLIES[event.get_subject() or ""]()
+    """The bad reply the subject names; no reply for any other subject."""
+    make = BAD_REPLIES.get(event.get_subject() or "")
+    return make() if make is not None else None
 
 
 @cloudevent(type="wire.sleep")

@@ -28,10 +28,11 @@ def rule(call: Any, *args: Any) -> str:
 
 
 def test_depth_counts_arrays_and_objects_but_not_strings() -> None:
-    assert depth_of('{"a": [1, {"b": "[[[[{{{{"}]}') == 3
-    assert depth_of('"[[["') == 0
-    assert depth_of('["\\"[", ["\\\\"]]') == 2
-    assert depth_of("7") == 0
+    assert depth_of(b'{"a": [1, {"b": "[[[[{{{{"}]}') == 3
+    assert depth_of(b'"[[["') == 0
+    assert depth_of(b'["\\"[", ["\\\\"], "\\u005b]"]') == 2
+    assert depth_of('["é]]"]'.encode()) == 1
+    assert depth_of(b"7") == 0
 
 
 def test_loads_bounds_nesting_below_the_envelope() -> None:

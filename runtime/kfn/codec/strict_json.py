@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import re
+from array import array
 from typing import Any
 
 from kfn._errors import DecodingError
@@ -20,9 +21,10 @@ from kfn._errors import DecodingError
 MAX_DEPTH = 128
 """How many arrays and objects event data may nest (the event's own object not counted)."""
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1, +1, -1, -1 as signed bytes
 
 
 def _no_constant(name: str) -> Any:
@@ -42,6 +44,13 @@ def _finite(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+"""Decoders made once (json.loads with hooks would build one per call)."""
+_FINITE_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+_MAYBE_HUGE = re.compile(r"[eE]\+?0*[1-9]\d{2}|\d{309}")
+"""A number that may overflow a double: an exponent of three digits, or 309 digits."""
+
+
 def _too_deep() -> DecodingError:
     return DecodingError(
         "too-deeply-nested",
@@ -49,10 +58,16 @@ def _too_deep() -> DecodingError:
     )
 
 
-def depth_of(text: str) -> int:
-    """How deep arrays and objects nest in a valid JSON text (strings skipped)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_STEP)
-    return max(itertools.accumulate(ord(step) - 1 for step in brackets), default=0)
+def depth_of(document: bytes) -> int:
+    """How deep arrays and objects nest in a valid JSON document in UTF-8 (strings skipped).
+
+    Escapes go first, then every byte but quotes and brackets, then the strings
+    (now short): what is left are the brackets, summed as steps up and down.
+    """
+    if b"\\" in document:
+        document = _ESCAPE.sub(b"", document)
+    brackets = _STRING.sub(b"", document.translate(None, _NOT_STRUCTURE))
+    return max(itertools.accumulate(array("b", brackets.translate(_STEPS))), default=0)
 
 
 def loads(body: bytes, envelope: int = 0) -> Any:
@@ -63,13 +78,16 @@ def loads(body: bytes, envelope: int = 0) -> Any:
     keep their own message for it.
     """
     depth = MAX_DEPTH + envelope
+    encoding = json.detect_encoding(body)
+    text = body.decode(encoding, "surrogatepass")  # as json.loads does
     try:
-        value = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+        decoder = _FINITE_DECODER if _MAYBE_HUGE.search(text) else _DECODER
+        value = decoder.decode(text)
     except RecursionError:
         raise _too_deep() from None
     if body.count(b"[") + body.count(b"{") > depth:
-        text = body.decode(json.detect_encoding(body), "surrogatepass")
-        if depth_of(text) > depth:
+        utf8 = body if encoding.startswith("utf-8") else text.encode("utf-8", "surrogatepass")
+        if depth_of(utf8) > depth:
             raise _too_deep()
     return value
 
