@@ -51,6 +51,8 @@ def test_loads_refuses_what_is_not_json_or_not_a_double() -> None:
     assert loads(b'"\\u00e9"') == "é"
     with pytest.raises(ValueError):
         loads(b"{")
+    with pytest.raises(ValueError):  # a lone surrogate, encoded, is not UTF-8
+        loads(b'"\xed\xa0\x80"')
 
 
 def test_loads_reads_utf16_json_and_its_nesting() -> None:

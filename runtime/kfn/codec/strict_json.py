@@ -44,11 +44,10 @@ def _finite(text: str) -> float:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
-"""Decoders made once (json.loads with hooks would build one per call)."""
-_FINITE_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
-_MAYBE_HUGE = re.compile(r"[eE]\+?0*[1-9]\d{2}|\d{309}")
-"""A number that may overflow a double: an exponent of three digits, or 309 digits."""
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+"""One decoder, made once: json.loads with hooks would build one per call. The float
+hook costs a call per number with a fraction or exponent; a regex scan for numbers
+that may overflow costs as much as the parse on every large body, so it is not used."""
 
 
 def _too_deep() -> DecodingError:
@@ -79,14 +78,13 @@ def loads(body: bytes, envelope: int = 0) -> Any:
     """
     depth = MAX_DEPTH + envelope
     encoding = json.detect_encoding(body)
-    text = body.decode(encoding, "surrogatepass")  # as json.loads does
+    text = body.decode(encoding)  # strictly: an encoded lone surrogate is not UTF-8
     try:
-        decoder = _FINITE_DECODER if _MAYBE_HUGE.search(text) else _DECODER
-        value = decoder.decode(text)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise _too_deep() from None
     if body.count(b"[") + body.count(b"{") > depth:
-        utf8 = body if encoding.startswith("utf-8") else text.encode("utf-8", "surrogatepass")
+        utf8 = body if encoding.startswith("utf-8") else text.encode()
         if depth_of(utf8) > depth:
             raise _too_deep()
     return value
