@@ -250,7 +250,8 @@ class Answer:
 
 @dataclass
 class Findings:
-    statuses: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    raw: int = 0
     faults: list[str] = field(default_factory=list)
 
     def fault(self, case: Case, why: str) -> None:
@@ -309,20 +310,27 @@ def send_httpx(client: httpx.Client, case: Case) -> Answer:
 
 def judge(case: Case, answer: Answer, findings: Findings) -> None:
     """What a Broker must be able to rely on, whatever it sent."""
-    findings.statuses[answer.status] += 1
+    if answer.status < 500:
+        findings.statuses[str(answer.status)] += 1
     if b"Traceback" in answer.body or b'File "' in answer.body:
         findings.fault(case, f"{answer.status} with a traceback")
     if answer.status < 400:
         return
     if answer.content_type != "application/problem+json":
+        if answer.status >= 500:
+            findings.statuses[f"{answer.status} not a problem"] += 1
         findings.fault(case, f"{answer.status} as {answer.content_type!r}")
         return
     try:
         problem = json.loads(answer.body)
     except ValueError:
+        if answer.status >= 500:
+            findings.statuses[f"{answer.status} not a problem"] += 1
         findings.fault(case, f"{answer.status} with a problem that is not JSON")
         return
     kind = str(problem.get("type", "")).removeprefix("urn:kfn:problem:")
+    if answer.status >= 500:
+        findings.statuses[f"{answer.status} {kind}"] += 1
     if problem.get("status") != answer.status:
         findings.fault(case, f"{answer.status} whose problem says {problem.get('status')}")
     if answer.status >= 500 and (answer.status, kind) not in ALLOWED_5XX:
@@ -362,13 +370,15 @@ def test_no_request_earns_a_5xx_a_non_problem_or_a_hang(
                 continue
             finally:
                 sent += 1
+                findings.raw += case.raw
             judge(case, answer, findings)
     assert target.process.poll() is None, "the host died"
     host_faults = [line for line in target.logs().splitlines() if '"internal error"' in line]
     ledger.record(
         "HTTP fuzzer",
-        f"seed {seed} (rerun: KFN_FUZZ_SEED={seed})" if findings.faults else None,
+        f"seed {seed} (replay: KFN_FUZZ_SEED={seed}); every 5xx counted by its problem type",
         requests=sent,
+        raw_socket_requests=findings.raw,
         faults=len(findings.faults),
         **{f"status {code}": count for code, count in sorted(findings.statuses.items())},
     )
