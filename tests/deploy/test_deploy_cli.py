@@ -145,7 +145,7 @@ def test_a_settings_error_is_one_line_naming_the_key(project: Path) -> None:
     result = kfn(project, "manifests")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "kfn: [tool.kfn.scale]: unknown key 'max-scal' (did you mean 'max-scale'?); the keys "
+        "kfn: tool.kfn.scale.max-scal: unknown key (did you mean 'max-scale'?); the keys "
         "are class, min-scale, max-scale, initial-scale, activation-scale, metric, target, "
         "target-utilization-percentage, target-burst-capacity, window, panic-window-percentage, "
         "panic-threshold-percentage, scale-down-delay, scale-to-zero-pod-retention-period, "

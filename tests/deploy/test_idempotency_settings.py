@@ -54,12 +54,14 @@ def test_a_literal_store_url_is_refused_without_repeating_it() -> None:
 
 
 def test_the_store_cannot_be_set_through_env() -> None:
-    with pytest.raises(SettingsError, match=r"KFN_IDEMPOTENCY_STORE is set by kfn itself"):
+    with pytest.raises(
+        SettingsError, match=r"tool\.kfn\.env\.KFN_IDEMPOTENCY_STORE: is set by kfn itself"
+    ):
         make_settings(env={"KFN_IDEMPOTENCY_STORE": "redis://redis:6379/0"})
 
 
 def test_a_wrong_ttl_names_the_key() -> None:
-    with pytest.raises(SettingsError, match=r"\[tool.kfn.idempotency\] ttl = 'soon'"):
+    with pytest.raises(SettingsError, match=r"tool\.kfn\.idempotency\.ttl = 'soon'"):
         make_settings(idempotency={**STORE, "ttl": "soon"})
 
 

@@ -250,7 +250,7 @@ def test_a_wrong_decorator_delivery_names_the_function(registry: Registry, build
     async def first(event: Any) -> None:
         return None
 
-    with pytest.raises(DeployError, match=r"delivery=.*'first'.*unknown key 'retries'"):
+    with pytest.raises(DeployError, match=r"delivery=.*'first'.*delivery\.retries: unknown key"):
         build(registry)
 
 

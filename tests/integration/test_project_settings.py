@@ -227,3 +227,27 @@ def test_a_closed_pipe_ends_the_command_without_a_traceback(tmp_path: Path) -> N
     process.stderr.close()
     assert process.wait(30) == 1
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_run_list_and_manifests_refuse_a_wrong_key_in_one_line_naming_its_path(
+    tmp_path: Path,
+) -> None:
+    project = write_project(
+        tmp_path, '[tool.kfn.scale]\nmax-scale = "lots"\n', {"functions.py": WEB}
+    )
+    for command in (["list"], ["manifests", "--stdout"], ["run", "--port", str(free_port())]):
+        result = kfn(project, *command)
+        assert result.returncode == 2, (command, result.stdout)
+        assert result.stderr == "kfn: tool.kfn.scale.max-scale = 'lots': must be a whole number\n"
+
+
+def test_kfn_run_without_a_pyproject_never_loads_the_settings_model(tmp_path: Path) -> None:
+    # The container's `kfn run` has no pyproject.toml: its start must not pay for pydantic.
+    probe = (
+        "import sys\nfrom kfn.cli import project\nassert project.load() is None\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'kfn.deploy.s'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=environ(), capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr

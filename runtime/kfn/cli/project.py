@@ -8,7 +8,6 @@ agree on the functions and the port without being told twice.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,20 +26,30 @@ def load(project_dir: Path | None = None) -> ProjectSettings | None:
     None when there is no pyproject.toml or it has no `[tool.kfn]` table; a wrong
     key or value is a CommandError that names it.
     """
-    from kfn.deploy import settings
-    from kfn.deploy.errors import DeployError
+    from kfn.deploy.defaults import PYPROJECT
 
     directory = project_dir or Path.cwd()
-    path = directory / settings.PYPROJECT
+    path = directory / PYPROJECT
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: {error}") from None
+    import tomllib
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise CommandError(f"{path}: {error}") from None
     tool = document.get("tool")
     if not isinstance(tool, dict) or "kfn" not in tool:
         return None
+    # Only now: the settings model (pydantic) is deploy-time code, and the container's
+    # `kfn run` has no pyproject.toml, so its cold start never imports it.
+    from kfn.deploy import settings
+    from kfn.deploy.errors import DeployError
+
     try:
         return settings.load(directory)
     except DeployError as error:

@@ -2,7 +2,8 @@
 
 The layout mirrors Knative's own `_types/_defaults/_validation` split:
 
-- `settings`: `[tool.kfn]` in pyproject.toml, parsed into typed settings (the defaults live here);
+- `table`: `[tool.kfn]` in pyproject.toml as pydantic models (keys, types, checks);
+- `settings`: the table read and resolved into `types` (with `defaults`), errors named by key path;
 - `units`: which functions run in which Knative Service;
 - `resources/`: one builder per kind, producing plain dicts (Service, Trigger, PingSource,
   SinkBinding, EventType);

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+PYPROJECT = "pyproject.toml"
+"""Where a project's `[tool.kfn]` lives."""
 NAMESPACE = "default"
 BROKER = "default"
 OUTPUT = "deploy"

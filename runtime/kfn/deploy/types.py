@@ -1,7 +1,7 @@
 """The typed settings of `kfn manifests`: what `[tool.kfn]` reads into (Knative's `_types`).
 
-Reading and checking `[tool.kfn]` is kfn.deploy.settings; the defaults are
-kfn.deploy.defaults.
+The table's model and checks are kfn.deploy.table, reading and resolving it is
+kfn.deploy.settings, the defaults are kfn.deploy.defaults.
 """
 
 from __future__ import annotations
