@@ -230,9 +230,13 @@ def map_tests(
     coverage = [str(python), "-m", "coverage"]
     run = [*coverage, "run", f"--data-file={data_file}", "-m", "pytest", "-q"]
     run += ["-p", "no:cacheprovider", "-p", "mutation.contexts", *group.tests]
-    mapped = subprocess.run(run, cwd=TREE, env=env, check=False, stdout=subprocess.DEVNULL)
-    if mapped.returncode not in (0, 1):  # 1: some test failed, the map is still good
-        sys.exit(f"mutate: the tests of {group.name} did not run (exit {mapped.returncode})")
+    with (WORK / f"{slug}-map.log").open("w") as log:
+        mapped = subprocess.run(run, cwd=TREE, env=env, check=False, stdout=log, stderr=log)
+    if mapped.returncode != 0:  # a map with a failed test would call mutants unreached
+        sys.exit(
+            f"mutate: the tests of {group.name} fail unmutated (exit {mapped.returncode}); "
+            f"see {log.name}"
+        )
     subprocess.run([*coverage, "combine", "--quiet", f"--data-file={data_file}"], cwd=TREE,
                    env=env, check=False)  # fmt: skip
     script = (
