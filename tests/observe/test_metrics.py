@@ -105,7 +105,7 @@ def test_the_duration_histogram_measures_the_time_the_function_took(kfn_server: 
     assert answer.status_code == 202
     samples = _samples(server)
     assert samples[("kfn_event_duration_seconds_count", (("function", "sleeper"),))] == 1
-    assert 0.3 <= samples[key] < 0.75  # the function's own time, not a clock reading
+    assert 0.28 <= samples[key] < 0.75  # the function's own time (a sleep may wake early)
     bucket = "kfn_event_duration_seconds_bucket"
     assert samples[(bucket, (("function", "sleeper"), ("le", "0.25")))] == 0
     assert samples[(bucket, (("function", "sleeper"), ("le", "0.75")))] == 1
