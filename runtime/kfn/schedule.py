@@ -3,7 +3,7 @@
 On Knative, `kfn manifests` writes a PingSource that posts a `dev.knative.sources.ping`
 event to the function's own endpoint (`/events/<function>`) on the schedule. The
 schedule is checked here, when the decorator runs, against the rules Knative's
-webhook applies (shared/knative/CONTRACT.md 3c "PingSource"): the cron syntax of
+webhook applies (CONTRACT.md "PingSource"): the cron syntax of
 robfig/cron v3 with optional seconds and descriptors, no `@every`, an IANA time
 zone, and JSON data that is an object. A schedule the cluster would refuse
 therefore fails on import, locally, instead of at `kubectl apply`.
@@ -41,12 +41,12 @@ from kfn.registry import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 PING_EVENT_TYPE = "dev.knative.sources.ping"
-"""The type of every event a PingSource sends (eventing ping_lifecycle.go, CONTRACT.md 3c)."""
+"""The type of every event a PingSource sends (eventing ping_lifecycle.go)."""
 
 JSON_CONTENT_TYPE = "application/json"
 
 # robfig/cron v3 descriptors (the Descriptor option); `@every` is one too, but Knative
-# rejects it (CONTRACT.md 3c PingSource: "`@every` is rejected").
+# rejects it (CONTRACT.md "PingSource": "`@every` is rejected").
 DESCRIPTORS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
@@ -103,7 +103,7 @@ def check_cron(spec: str) -> None:
     """Raise CronError unless robfig/cron v3 (as Knative configures it) accepts `spec`.
 
     The parser options are SecondOptional | Minute | Hour | Dom | Month | Dow |
-    Descriptor (CONTRACT.md 3c PingSource), so: 5 fields, or 6 with seconds first,
+    Descriptor (CONTRACT.md "PingSource"), so: 5 fields, or 6 with seconds first,
     or a descriptor; an optional leading `TZ=`/`CRON_TZ=` location.
     """
     if not isinstance(spec, str):
@@ -185,7 +185,7 @@ def check_pingsource_schedule(schedule: str, timezone: str | None) -> None:
     """The schedule and time zone as Knative's PingSource webhook checks them together.
 
     The webhook rejects any schedule containing "@every", then parses
-    "CRON_TZ=<timezone> <schedule>" when a time zone is set (CONTRACT.md 3c PingSource).
+    "CRON_TZ=<timezone> <schedule>" when a time zone is set (CONTRACT.md "PingSource").
     """
     if isinstance(schedule, str) and "@every" in schedule:
         raise CronError(f"{schedule!r}: Knative does not support the @every descriptor")

@@ -1,4 +1,4 @@
-"""Where emitted events go: the SinkBinding contract (CONTRACT.md 3c "SinkBinding").
+"""Where emitted events go: the SinkBinding contract (CONTRACT.md "SinkBinding").
 
 A SinkBinding injects `K_SINK` (the Broker's URL), `K_CE_OVERRIDES` (JSON such as
 `{"extensions": {"team": "shop"}}`, applied to every event sent), `K_CA_CERTS`
@@ -23,7 +23,7 @@ from kfn._errors import ConfigError
 from kfn._syntax import is_attribute_name
 
 DEFAULT_TOKEN_PATH = "/oidc/token"
-"""Where a SinkBinding with OIDC mounts the token (sinkbinding_lifecycle.go, CONTRACT.md 3c)."""
+"""Where a SinkBinding with OIDC mounts the token (eventing sinkbinding_lifecycle.go)."""
 
 CORE_ATTRIBUTES = frozenset(
     {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema"}

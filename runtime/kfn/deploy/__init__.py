@@ -7,7 +7,8 @@ The layout mirrors Knative's own `_types/_defaults/_validation` split:
 - `units`: which functions run in which Knative Service;
 - `resources/`: one builder per kind, producing plain dicts (Service, Trigger, PingSource,
   SinkBinding, EventType);
-- `rules/`: the admission-webhook rules the CRD schemas do not carry (CONTRACT.md 3b-3d);
+- `rules/`: the admission-webhook rules the CRD schemas do not carry (CONTRACT.md
+  "Validation webhook rules that the CRD schemas do not express");
 - `render`: deterministic YAML; `dockerfile`: the container image; `generate`: all of it
   for one project, as the files of `deploy/`.
 

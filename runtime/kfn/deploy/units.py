@@ -111,7 +111,8 @@ class ServiceUnit:
         """The revision's timeoutSeconds: above the longest function timeout, plus the drain.
 
         It is also the pod's terminationGracePeriodSeconds, which must cover Knative's
-        30 s drain before SIGTERM and then the in-flight functions (CONTRACT.md 3a).
+        30 s drain before SIGTERM and then the in-flight functions (CONTRACT.md "Lifecycle,
+        SIGTERM and graceful shutdown").
         """
         longest, owner = self.longest_timeout()
         configured = self.settings.timeout_seconds

@@ -16,7 +16,10 @@ from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, ProjectSettings
 from kfn.deploy.units import ServiceUnit
 
 PORT = DEFAULT_PORT
-"""Knative's default user port; the host reads the PORT Knative sets (CONTRACT.md 3a)."""
+"""Knative's default user port; the host reads the PORT Knative sets.
+
+See CONTRACT.md "What a container MUST do".
+"""
 CONTAINER_NAME = "function"
 
 
@@ -36,7 +39,7 @@ def build(
 ) -> dict[str, Any]:
     labels = common.labels(settings, unit.name)
     if not unit.public:
-        # A label, not an annotation (CONTRACT.md 3b "Visibility").
+        # A label, not an annotation (CONTRACT.md "Visibility: cluster-local").
         labels[VISIBILITY_LABEL] = "cluster-local"
     elif any(not f.public for f in unit.http_functions):
         private = ", ".join(f.name for f in unit.http_functions if not f.public)
@@ -53,7 +56,8 @@ def build(
     if unit.settings.service_account is not None:
         pod["serviceAccountName"] = unit.settings.service_account
     pod["containers"] = [_container(unit, settings, image)]
-    # The root filesystem is read-only; /tmp must stay writable (CONTRACT.md 3a "Filesystem").
+    # The root filesystem is read-only; /tmp must stay writable (CONTRACT.md "What a container
+    # MUST do").
     pod["volumes"] = [{"name": "tmp", "emptyDir": {}}]
     return {
         "apiVersion": common.SERVING_V1,
@@ -63,7 +67,8 @@ def build(
             "template": {
                 "metadata": {
                     "labels": common.labels(settings, unit.name),
-                    # Autoscaling belongs on the revision template only (CONTRACT.md 3b).
+                    # Autoscaling belongs on the revision template only (CONTRACT.md "Where
+                    # autoscaling annotations may go").
                     "annotations": unit.settings.annotations(),
                 },
                 "spec": pod,
@@ -93,7 +98,7 @@ def _container(unit: ServiceUnit, settings: ProjectSettings, image: str) -> dict
     if resources:
         container["resources"] = resources
     # periodSeconds unset: the queue-proxy probes readiness aggressively, which is what
-    # makes a cold start fast (CONTRACT.md 3a "Probes").
+    # makes a cold start fast (CONTRACT.md "Probes").
     container["readinessProbe"] = {"httpGet": {"path": READINESS_PATH}}
     container["livenessProbe"] = {
         "httpGet": {"path": LIVENESS_PATH},

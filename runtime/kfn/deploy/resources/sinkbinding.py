@@ -16,7 +16,7 @@ def build(unit: ServiceUnit, settings: ProjectSettings) -> dict[str, Any]:
         "kind": "SinkBinding",
         "metadata": common.metadata(formats.dns_name(unit.name, "sink"), settings, unit.name),
         "spec": {
-            # The subject's namespace defaults to the binding's (CONTRACT.md 3c SinkBinding).
+            # The subject's namespace defaults to the binding's (CONTRACT.md "SinkBinding").
             "subject": common.service_ref(unit.name),
             "sink": {"ref": common.broker_ref(settings)},
         },

@@ -1,4 +1,6 @@
-"""The `autoscaling.knative.dev/*` annotation rules of a revision template (CONTRACT.md 3b).
+"""The `autoscaling.knative.dev/*` annotation rules of a revision template.
+
+From CONTRACT.md "Every annotation and its validation".
 
 Settings parsing runs these too, so a bad `[tool.kfn.scale]` value is reported
 against its key with Knative's own wording of the rule.
@@ -21,40 +23,43 @@ _INT32_MAX = 2**31 - 1
 _SECOND = formats.NANOS_PER_SECOND
 _HOUR = 3600 * _SECOND
 
-# CONTRACT.md:146-152,196-197 - never on Service/Configuration/Route metadata.
+# Each rule below is from CONTRACT.md "Every annotation and its validation", unless it names another
+# section.
+# never on Service/Configuration/Route metadata (also CONTRACT.md "Where autoscaling annotations may
+# go").
 ON_METADATA = rule("autoscaling.on-metadata", "autoscaling annotations go on the template")
-# CONTRACT.md:165,195 - a class ending in .knative.dev must be kpa or hpa.
+# a class ending in .knative.dev must be kpa or hpa.
 CLASS = rule("autoscaling.class", "class is kpa, hpa or a custom class")
-# CONTRACT.md:166 - min-scale: int32 >= 0.
+# min-scale: int32 >= 0.
 MIN_SCALE = rule("autoscaling.min-scale", "min-scale is an int32 >= 0")
-# CONTRACT.md:167,190 - max-scale: int32 >= 0, and not below min-scale unless 0.
+# max-scale: int32 >= 0, and not below min-scale unless 0.
 MAX_SCALE = rule("autoscaling.max-scale", "max-scale is an int32 >= 0 and >= min-scale")
-# CONTRACT.md:168,193 - initial-scale: an int >= 0; 0 only if the cluster allows it.
+# initial-scale: an int >= 0; 0 only if the cluster allows it.
 INITIAL_SCALE = rule("autoscaling.initial-scale", "initial-scale is an int >= 1")
-# CONTRACT.md:169,191-192 - activation-scale: >= 2, >= min-scale, <= max-scale.
+# activation-scale: >= 2, >= min-scale, <= max-scale.
 ACTIVATION_SCALE = rule("autoscaling.activation-scale", "activation-scale within min..max, >= 2")
-# CONTRACT.md:170,194 - metric: concurrency|rps for KPA; non-empty for HPA.
+# metric: concurrency|rps for KPA; non-empty for HPA.
 METRIC = rule("autoscaling.metric", "metric fits the class")
-# CONTRACT.md:171 - target: a float >= 0.01.
+# target: a float >= 0.01.
 TARGET = rule("autoscaling.target", "target is a number >= 0.01")
-# CONTRACT.md:172 - target-utilization-percentage in [1, 100].
+# target-utilization-percentage in [1, 100].
 UTILIZATION = rule("autoscaling.target-utilization-percentage", "utilization in 1..100")
-# CONTRACT.md:173 - target-burst-capacity >= 0 or -1.
+# target-burst-capacity >= 0 or -1.
 BURST = rule("autoscaling.target-burst-capacity", "burst capacity >= 0 or -1")
-# CONTRACT.md:174 - window: a Go duration in [6s, 1h], whole seconds.
+# window: a Go duration in [6s, 1h], whole seconds.
 WINDOW = rule("autoscaling.window", "window in 6s..1h, whole seconds")
-# CONTRACT.md:175 - panic-window-percentage in [1, 100].
+# panic-window-percentage in [1, 100].
 PANIC_WINDOW = rule("autoscaling.panic-window-percentage", "panic window in 1..100")
-# CONTRACT.md:176 - panic-threshold-percentage in [110, 1000].
+# panic-threshold-percentage in [110, 1000].
 PANIC_THRESHOLD = rule("autoscaling.panic-threshold-percentage", "panic threshold in 110..1000")
-# CONTRACT.md:177 - scale-down-delay in [0, 1h], whole seconds.
+# scale-down-delay in [0, 1h], whole seconds.
 SCALE_DOWN_DELAY = rule("autoscaling.scale-down-delay", "scale-down-delay in 0..1h, whole seconds")
-# CONTRACT.md:178 - scale-to-zero-pod-retention-period in [0, 1h].
+# scale-to-zero-pod-retention-period in [0, 1h].
 RETENTION = rule("autoscaling.scale-to-zero-pod-retention-period", "retention in 0..1h")
-# CONTRACT.md:179 - metric-aggregation-algorithm (KPA): linear or weighted-exponential.
+# metric-aggregation-algorithm (KPA): linear or weighted-exponential.
 AGGREGATION = rule("autoscaling.metric-aggregation-algorithm", "a known aggregation algorithm")
 
-# CONTRACT.md:157-159 - the legacy camelCase aliases; the first key present wins.
+# the legacy camelCase aliases; the first key present wins.
 _ALIASES = {
     "min-scale": "minScale",
     "max-scale": "maxScale",
@@ -151,7 +156,7 @@ class _Checker:
         value = self.int32("activation-scale", ACTIVATION_SCALE)
         if value is None:
             return
-        # The webhook's else-if chain reports the first problem only (CONTRACT.md:169).
+        # The webhook's else-if chain reports the first problem only.
         if value < minimum:
             self.fail(
                 ACTIVATION_SCALE,

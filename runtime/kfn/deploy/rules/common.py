@@ -1,6 +1,7 @@
 """Rules shared by several kinds: object names, Destinations (sinks, subscribers), CE overrides.
 
-Each rule cites the line of shared/knative/CONTRACT.md it comes from.
+Each rule names the section of CONTRACT.md (Knative's contract, as read from its code) it comes
+from.
 """
 
 from __future__ import annotations
@@ -13,25 +14,29 @@ from urllib.parse import urlsplit
 from kfn.deploy import formats
 from kfn.deploy.rules._core import Report, join, mapping, rule
 
-# CONTRACT.md:726 - a Serving object's name is a DNS-1035 label (at most 63).
+# Each rule below is from CONTRACT.md "Eventing Trigger" and "Trigger spec", unless it names another
+# section.
+# a Serving object's name is a DNS-1035 label (at most 63) (CONTRACT.md "Serving Service,
+# Configuration and Revision template").
 NAME_DNS1035 = rule("metadata.name-dns1035", "Serving names are DNS-1035 labels")
-# CONTRACT.md:759 - eventing names follow Kubernetes: a DNS-1123 subdomain.
+# eventing names follow Kubernetes: a DNS-1123 subdomain.
 NAME_DNS1123 = rule("metadata.name-dns1123", "Eventing names are DNS-1123 subdomains")
-# CONTRACT.md:726 - "One of name or generateName is required".
+# "One of name or generateName is required" (CONTRACT.md "Serving Service, Configuration and
+# Revision template").
 NAME_REQUIRED = rule("metadata.name-required", "every object has a name")
-# CONTRACT.md:436,755 - a Destination has a ref or a URI.
+# a Destination has a ref or a URI.
 DEST_REF_OR_URI = rule("destination.ref-or-uri", "a Destination has a ref or a uri")
-# CONTRACT.md:436,755 - with a ref, the URI must be relative.
+# with a ref, the URI must be relative.
 DEST_RELATIVE_URI = rule("destination.relative-uri", "ref + uri needs a relative uri")
-# CONTRACT.md:436,755 - without a ref, the URI must be absolute, with a host.
+# without a ref, the URI must be absolute, with a host.
 DEST_ABSOLUTE_URI = rule("destination.absolute-uri", "a uri alone must be absolute")
-# CONTRACT.md:436-438,755 - a ref needs name, apiVersion and kind.
+# a ref needs name, apiVersion and kind.
 DEST_REF_FIELDS = rule("destination.ref-fields", "a ref has name, apiVersion and kind")
-# CONTRACT.md:439-440 - `group` needs the kreference-group flag (disabled by default).
+# `group` needs the kreference-group flag (disabled by default).
 DEST_REF_GROUP = rule("destination.ref-group", "ref.group needs a feature flag")
-# CONTRACT.md:436,755 - CACerts must be PEM certificates.
+# CACerts must be PEM certificates.
 DEST_CACERTS = rule("destination.cacerts-pem", "CACerts is a PEM certificate")
-# CONTRACT.md:600-602 - ceOverrides extension names are non-empty and alphanumeric.
+# ceOverrides extension names are non-empty and alphanumeric (CONTRACT.md "PingSource").
 CE_OVERRIDES = rule("ceoverrides.extension-name", "ceOverrides extensions are alphanumeric")
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

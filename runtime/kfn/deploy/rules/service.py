@@ -1,7 +1,7 @@
 """Knative Serving Service rules: metadata, the revision template, the PodSpec and container masks.
 
-The CRD schema accepts most of what is wrong here (CONTRACT.md 3b "How complete are
-the schemas?"); these are the webhook's rules, with the feature flags at their defaults.
+The CRD schema accepts most of what is wrong here (CONTRACT.md "The jsonschema
+experiment"); these are the webhook's rules, with the feature flags at their defaults.
 """
 
 from __future__ import annotations
@@ -15,63 +15,74 @@ from kfn.deploy.rules import autoscaling
 from kfn.deploy.rules._core import Report, Rule, items, join, mapping, rule
 from kfn.deploy.rules.common import check_name
 
-# CONTRACT.md:200-201 - progress-deadline: a non-negative duration, whole seconds.
+# Each rule below is from CONTRACT.md "Which PodSpec fields Knative allows" and "Serving Service,
+# Configuration and Revision template", unless it names another section.
+# progress-deadline: a non-negative duration, whole seconds (CONTRACT.md "Other serving annotations
+# validated on the template").
 PROGRESS_DEADLINE = rule("serving.progress-deadline", "progress-deadline is whole seconds >= 0")
-# CONTRACT.md:206-210 - only allow-listed networking.knative.dev annotations on the template.
+# only allow-listed networking.knative.dev annotations on the template (CONTRACT.md "Other serving
+# annotations validated on the template").
 NETWORKING_ANNOTATION = rule("serving.networking-annotation", "template networking allow-list")
-# CONTRACT.md:211-213 - rollout-duration: a non-negative duration, whole seconds.
+# rollout-duration: a non-negative duration, whole seconds (CONTRACT.md "Other serving annotations
+# validated on the template").
 ROLLOUT_DURATION = rule("serving.rollout-duration", "rollout-duration is whole seconds >= 0")
-# CONTRACT.md:731 - a template name is a DNS-1035 label prefixed '<service>-'.
+# a template name is a DNS-1035 label prefixed '<service>-'.
 TEMPLATE_NAME = rule("serving.template-name", "template name is '<service>-...'")
-# CONTRACT.md:224,732 - containerConcurrency in 0..1000.
+# containerConcurrency in 0..1000 (also CONTRACT.md "containerConcurrency and the timeouts: defaults
+# and limits").
 CONCURRENCY = rule("serving.container-concurrency", "containerConcurrency in 0..1000")
-# CONTRACT.md:226,733 - timeoutSeconds in 0..600.
+# timeoutSeconds in 0..600 (also CONTRACT.md "containerConcurrency and the timeouts: defaults and
+# limits").
 TIMEOUT = rule("serving.timeout-seconds", "timeoutSeconds in 0..600")
-# CONTRACT.md:296-327 - the PodSpec field mask; flag-gated fields are off by default.
+# the PodSpec field mask; flag-gated fields are off by default.
 POD_FIELDS = rule("serving.podspec-fields", "only the PodSpec fields Knative allows")
-# CONTRACT.md:302-304 - automountServiceAccountToken only when false.
+# automountServiceAccountToken only when false.
 AUTOMOUNT = rule("serving.automount-token", "automountServiceAccountToken only false")
-# CONTRACT.md:302-303,740 - serviceAccountName is a DNS-1123 subdomain.
+# serviceAccountName is a DNS-1123 subdomain.
 SERVICE_ACCOUNT = rule("serving.service-account-name", "serviceAccountName is DNS-1123")
-# CONTRACT.md:329-335 - the Container field mask.
+# the Container field mask.
 CONTAINER_FIELDS = rule("serving.container-fields", "only the Container fields Knative allows")
-# CONTRACT.md:355,738 - the image is required and parses.
+# the image is required and parses.
 IMAGE = rule("serving.container-image", "the image is a valid reference")
-# CONTRACT.md:356,738 - queue-proxy is reserved; container names are unique.
+# queue-proxy is reserved; container names are unique.
 CONTAINER_NAME = rule("serving.container-name", "container names are unique, not queue-proxy")
-# CONTRACT.md:34-36,336-338,736 - exactly one port across the containers.
+# exactly one port across the containers (also CONTRACT.md "What a container MUST do").
 SINGLE_PORT = rule("serving.single-port", "exactly one container port")
-# CONTRACT.md:336 - a port has only containerPort, name and protocol.
+# a port has only containerPort, name and protocol.
 PORT_FIELDS = rule("serving.port-fields", "ports have only containerPort, name, protocol")
-# CONTRACT.md:204-215,338-339,736 - the port name is '', http1 or h2c; protocol TCP.
+# the port name is '', http1 or h2c; protocol TCP (also CONTRACT.md "Other serving annotations
+# validated on the template").
 PORT_NAME = rule("serving.port-name", "port name ''/http1/h2c, protocol TCP")
-# CONTRACT.md:132-138,339-340,736 - reserved ports 8012, 8013, 8022, 9090, 9091, 8008.
+# reserved ports 8012, 8013, 8022, 9090, 9091, 8008 (also CONTRACT.md "Reserved ports").
 RESERVED_PORT = rule("serving.reserved-port", "the port is not reserved and in range")
-# CONTRACT.md:51-59,343-344,735 - PORT, K_SERVICE, K_CONFIGURATION, K_REVISION are reserved.
+# PORT, K_SERVICE, K_CONFIGURATION, K_REVISION are reserved (also CONTRACT.md "What a container MUST
+# do").
 RESERVED_ENV = rule("serving.reserved-env", "no reserved env var names")
-# CONTRACT.md:341-343 - env valueFrom: configMapKeyRef or secretKeyRef (fieldRef is gated).
+# env valueFrom: configMapKeyRef or secretKeyRef (fieldRef is gated).
 ENV_VALUE_FROM = rule("serving.env-value-from", "env valueFrom only configMap/secret keys")
-# CONTRACT.md:345 - resources: only limits and requests.
+# resources: only limits and requests.
 RESOURCES = rule("serving.resources-fields", "resources has only limits and requests")
-# CONTRACT.md:125-131,346-349,737 - probe fields and exactly one handler.
+# probe fields and exactly one handler (also CONTRACT.md "Probes").
 PROBE_HANDLER = rule("serving.probe-handler", "a probe has exactly one allowed handler")
-# CONTRACT.md:117-119,737 - periodSeconds 0 forbids failureThreshold/timeoutSeconds; else >= 1.
+# periodSeconds 0 forbids failureThreshold/timeoutSeconds; else >= 1 (also CONTRACT.md "Probes").
 PROBE_THRESHOLDS = rule("serving.probe-thresholds", "probe thresholds fit periodSeconds")
-# CONTRACT.md:125-127,737 - a named probe port must be the serving port's name.
+# a named probe port must be the serving port's name (also CONTRACT.md "Probes").
 PROBE_PORT = rule("serving.probe-port", "a probe targets the serving port")
-# CONTRACT.md:280-287 - the container securityContext mask; privileged only false.
+# the container securityContext mask; privileged only false (CONTRACT.md "Security context and
+# secure-pod-defaults").
 SECURITY_CONTEXT = rule("serving.security-context", "only allowed securityContext fields")
-# CONTRACT.md:284-286 - capabilities.add needs a flag (or secure-pod-defaults NET_BIND_SERVICE).
+# capabilities.add needs a flag (or secure-pod-defaults NET_BIND_SERVICE) (CONTRACT.md "Security
+# context and secure-pod-defaults").
 CAPABILITIES_ADD = rule("serving.capabilities-add", "capabilities.add needs a feature flag")
-# CONTRACT.md:287 - runAsUser and runAsGroup in 0..MaxInt32.
+# runAsUser and runAsGroup in 0..MaxInt32 (CONTRACT.md "Security context and secure-pod-defaults").
 RUN_AS = rule("serving.run-as-range", "runAsUser/runAsGroup in 0..2^31-1")
-# CONTRACT.md:350-354,739 - volumeMounts: fields, absolute unique paths, read-only config mounts.
+# volumeMounts: fields, absolute unique paths, read-only config mounts.
 VOLUME_MOUNTS = rule("serving.volume-mounts", "volumeMounts follow Knative's rules")
-# CONTRACT.md:363-369,739 - allowed volume types; every volume mounted; names unique.
+# allowed volume types; every volume mounted; names unique.
 VOLUMES = rule("serving.volumes", "volumes are allowed types, unique and mounted")
-# CONTRACT.md:359 - terminationMessagePolicy is File or FallbackToLogsOnError.
+# terminationMessagePolicy is File or FallbackToLogsOnError.
 TERMINATION_POLICY = rule("serving.termination-message-policy", "a known message policy")
-# CONTRACT.md:741 - traffic percents in 0..100 summing to 100; no configurationName.
+# traffic percents in 0..100 summing to 100; no configurationName.
 TRAFFIC = rule("serving.traffic", "traffic targets are valid")
 
 _AUTOSCALING_PREFIX = autoscaling.PREFIX

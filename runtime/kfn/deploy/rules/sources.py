@@ -1,4 +1,6 @@
-"""PingSource, SinkBinding and EventType rules (CONTRACT.md 3c "PingSource", "SinkBinding", 3d).
+"""PingSource, SinkBinding and EventType rules.
+
+From CONTRACT.md "PingSource", "SinkBinding" and "Eventing others, in brief".
 
 The cron and data checks are the ones `@schedule` runs when it is declared
 (runtime/kfn/schedule.py), so the decorator and the manifest agree by construction.
@@ -21,21 +23,24 @@ from kfn.schedule import (
     decode_base64,
 )
 
-# CONTRACT.md:587-590,766 - robfig/cron with optional seconds and descriptors, no @every.
+# Each rule below is from CONTRACT.md "Eventing others, in brief" and "PingSource", unless it names
+# another section.
+# robfig/cron with optional seconds and descriptors, no @every.
 SCHEDULE = rule("pingsource.schedule", "the schedule parses as Knative's cron")
-# CONTRACT.md:591-592,766 - the time zone is an IANA name.
+# the time zone is an IANA name.
 TIMEZONE = rule("pingsource.timezone", "timezone is an IANA name")
-# CONTRACT.md:593,766 - data and dataBase64 are mutually exclusive.
+# data and dataBase64 are mutually exclusive.
 DATA_ONE_OF = rule("pingsource.data-one-of", "data and dataBase64 are exclusive")
-# CONTRACT.md:593-594,767 - dataBase64 is valid base64.
+# dataBase64 is valid base64.
 DATA_BASE64 = rule("pingsource.data-base64", "dataBase64 is base64")
-# CONTRACT.md:594-596,767 - with contentType application/json, the data is a JSON object.
+# with contentType application/json, the data is a JSON object.
 DATA_JSON = rule("pingsource.data-json", "JSON data is a JSON object")
-# CONTRACT.md:620-624,769 - a subject has apiVersion, kind and exactly one of name/selector.
+# a subject has apiVersion, kind and exactly one of name/selector (also CONTRACT.md "SinkBinding").
 SUBJECT = rule("sinkbinding.subject", "the subject is a valid reference")
-# CONTRACT.md:622-623,769 - the subject's namespace is the binding's.
+# the subject's namespace is the binding's (also CONTRACT.md "SinkBinding").
 SUBJECT_NAMESPACE = rule("sinkbinding.subject-namespace", "the subject is in the namespace")
-# CONTRACT.md:628-629 - v1beta3 EventTypes name the type, source, specversion and id attributes.
+# v1beta3 EventTypes name the type, source, specversion and id attributes (CONTRACT.md
+# "SinkBinding").
 EVENTTYPE_ATTRIBUTES = rule("eventtype.attributes", "type, source, specversion and id attributes")
 
 
@@ -51,7 +56,7 @@ def check_pingsource(report: Report, manifest: Mapping[str, Any]) -> None:
             report.add(TIMEZONE, "spec.timezone", str(error))
             timezone = None
     try:
-        # The webhook parses "CRON_TZ=<timezone> <schedule>" (CONTRACT.md:591-592).
+        # The webhook parses "CRON_TZ=<timezone> <schedule>" (CONTRACT.md "PingSource").
         check_pingsource_schedule(str(schedule), timezone)
     except CronError as error:
         report.add(SCHEDULE, "spec.schedule", str(error))

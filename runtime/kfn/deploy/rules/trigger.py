@@ -1,4 +1,6 @@
-"""Knative Eventing Trigger rules: broker, filters, subscriber, delivery, annotations (CONTRACT.md 3c-3d).
+"""Knative Eventing Trigger rules: broker, filters, subscriber, delivery, annotations.
+
+From CONTRACT.md "Trigger spec", "Delivery spec" and "Eventing Trigger".
 
 The Trigger CRD keeps `spec` and `spec.delivery` preserve-unknown, so the schema
 catches almost nothing here; these rules are the webhook's.
@@ -15,36 +17,39 @@ from kfn.deploy import formats
 from kfn.deploy.rules._core import Report, items, join, mapping, rule
 from kfn.deploy.rules.common import check_destination, check_name
 
-# CONTRACT.md:749 - exactly one of broker or brokerRef; brokerRef.namespace is gated.
+# Each rule below is from CONTRACT.md "Eventing Trigger" and "Delivery spec", unless it names
+# another section.
+# exactly one of broker or brokerRef; brokerRef.namespace is gated.
 BROKER = rule("trigger.broker", "exactly one of broker or brokerRef")
-# CONTRACT.md:395-396,751 - filter.attributes keys match ^[a-z][a-z0-9]*$.
+# filter.attributes keys match ^[a-z][a-z0-9]*$ (also CONTRACT.md "Trigger spec").
 FILTER_ATTRIBUTES = rule(
     "trigger.filter-attribute-name", "filter.attributes keys are attribute names"
 )
-# CONTRACT.md:429-431,752 - one dialect per filters item, recursively.
+# one dialect per filters item, recursively (also CONTRACT.md "Trigger spec").
 ONE_DIALECT = rule("trigger.filters-one-dialect", "one dialect per filters item")
-# CONTRACT.md:753 - exact/prefix/suffix keys match the attribute-name regex.
+# exact/prefix/suffix keys match the attribute-name regex.
 FILTER_KEYS = rule("trigger.filters-attribute-name", "exact/prefix/suffix keys are attribute names")
-# CONTRACT.md:409-418 - an empty name or value is skipped, so the filter matches every event;
-# "The generator must never emit empty values" (the webhook itself lets them through).
+# an empty name or value is skipped, so the filter matches every event; "The generator must never
+# emit empty values" (the webhook itself lets them through) (CONTRACT.md "Trigger spec").
 EMPTY_FILTER = rule("trigger.filters-empty", "no empty filter values or items")
-# CONTRACT.md:754 - cesql must parse.
+# cesql must parse.
 CESQL = rule("trigger.filters-cesql", "cesql expressions parse")
-# CONTRACT.md:453-456,756 - retry >= 0.
+# retry >= 0.
 RETRY = rule("delivery.retry", "retry is at least 0")
-# CONTRACT.md:457,756 - backoffPolicy is linear or exponential.
+# backoffPolicy is linear or exponential.
 BACKOFF_POLICY = rule("delivery.backoff-policy", "backoffPolicy is linear or exponential")
-# CONTRACT.md:458,756 - backoffDelay is an ISO-8601 duration.
+# backoffDelay is an ISO-8601 duration.
 BACKOFF_DELAY = rule("delivery.backoff-delay", "backoffDelay is ISO-8601")
-# CONTRACT.md:459,756 - timeout is a non-zero ISO-8601 duration (delivery-timeout is on by default).
+# timeout is a non-zero ISO-8601 duration (delivery-timeout is on by default).
 DELIVERY_TIMEOUT = rule("delivery.timeout", "timeout is a non-zero ISO-8601 duration")
-# CONTRACT.md:460,756 - retryAfterMax needs delivery-retryafter (disabled by default).
+# retryAfterMax needs delivery-retryafter (disabled by default).
 RETRY_AFTER_MAX = rule("delivery.retry-after-max", "retryAfterMax needs a feature flag")
-# CONTRACT.md:461,756 - format is json or binary.
+# format is json or binary.
 DELIVERY_FORMAT = rule("delivery.format", "format is json or binary")
-# CONTRACT.md:439-442,757 - knative.dev/dependency is JSON for a same-namespace reference.
+# knative.dev/dependency is JSON for a same-namespace reference (also CONTRACT.md "Trigger spec").
 DEPENDENCY = rule("trigger.dependency-annotation", "knative.dev/dependency is a reference")
-# CONTRACT.md:442-443,758 - eventing.knative.dev/injection is enabled|disabled, broker default only.
+# eventing.knative.dev/injection is enabled|disabled, broker default only (also CONTRACT.md "Trigger
+# spec").
 INJECTION = rule("trigger.injection-annotation", "injection annotation only on broker default")
 
 _DIALECTS = ("all", "any", "not", "exact", "prefix", "suffix", "cesql")
