@@ -11,6 +11,8 @@ Defaults are the cluster's own: the issuer from the API server's discovery
 document, the keys from its `/openid/v1/jwks`, both fetched with the pod's
 service-account token and CA. Keys are cached and fetched again when a token
 names a key id the cache does not hold (a rotation), at most once per second.
+A verified token is remembered until its `exp` (or the next fetch of the keys), so
+the signature of the token a Trigger reuses for an hour is checked once.
 
 This module and PyJWT (the `oidc` extra) are imported only when
 KFN_OIDC_AUDIENCE is set.
@@ -47,6 +49,8 @@ REFETCH_INTERVAL = 1.0
 KEYS_MAX_AGE = 600.0
 """Seconds a fetched key set is trusted before the next token makes it fetched again."""
 FETCH_TIMEOUT = 5.0
+VERIFIED_TOKENS = 1024
+"""How many verified tokens are remembered until they expire (Knative reuses one for an hour)."""
 MISSING = b'Bearer realm="kfn"'
 INVALID = b'Bearer realm="kfn", error="invalid_token"'
 
@@ -74,10 +78,15 @@ class SenderIdentity:
         """kid -> (key, the algorithm the key set declares for it, if any)."""
         self._fetched_at = -KEYS_MAX_AGE
         self._lock = asyncio.Lock()
+        self._verified: dict[str, tuple[float, dict[str, Any]]] = {}
+        """token -> (its `exp`, its claims); emptied whenever the key set is fetched again."""
 
     async def verify(self, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
         """The token's claims; raises Unauthenticated (401) or Unavailable (503, no keys)."""
         token = bearer_token(headers)
+        known = self._verified.get(token)
+        if known is not None and known[0] > time.time() and self._fresh():
+            return known[1]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -111,6 +120,9 @@ class SenderIdentity:
             raise invalid(f"the token has no {missing.claim!r} claim") from None
         except jwt.PyJWTError:
             raise invalid("the token is not valid") from None
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (float(claims["exp"]), claims)
         return claims
 
     async def _key(self, kid: str) -> tuple[jwt.PyJWK, str | None]:
@@ -149,6 +161,7 @@ class SenderIdentity:
             declared = entry.get("alg")
             keys[str(entry.get("kid", ""))] = (key, declared if isinstance(declared, str) else None)
         self._keys = keys
+        self._verified = {}  # a key that left the set must not vouch for a token any longer
         self._fetched_at = time.monotonic()
 
     async def _discover_issuer(self) -> str:

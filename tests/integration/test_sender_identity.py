@@ -195,6 +195,16 @@ REFUSALS: dict[str, Callable[[Issuer], str | None]] = {
 }
 
 
+def test_a_remembered_token_is_refused_once_it_expires(host: Server, issuer: Issuer) -> None:
+    token = issuer.token(exp=int(time.time()) + 2)
+    assert send(host, token, "short-lived-1").status_code == 200
+    assert send(host, token, "short-lived-2").status_code == 200
+    time.sleep(
+        max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.2
+    )
+    assert_refused(send(host, token, "short-lived-3"), host, "short-lived-3")
+
+
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_a_bad_or_missing_token_is_refused_and_the_function_not_run(
     host: Server, issuer: Issuer, case: str
@@ -234,15 +244,17 @@ def test_probes_and_http_functions_need_no_token(host: Server) -> None:
 
 
 def test_a_rotated_key_is_fetched_when_a_token_names_it(host: Server, issuer: Issuer) -> None:
-    assert send(host, issuer.token("k1"), "before-rotation").status_code == 200
+    old_token = issuer.token("k1")
+    assert send(host, old_token, "before-rotation").status_code == 200
     issuer.keys["k2"] = rsa.generate_private_key(65537, 2048)
     issuer.published = ["k2"]
     fetches = issuer.fetches
     answer = send(host, issuer.token("k2"), "after-rotation")
     assert answer.status_code == 200, answer.text
     assert issuer.fetches == fetches + 1
-    # The retired key left the published set, so its tokens no longer verify.
-    assert_refused(send(host, issuer.token("k1"), "retired-key"), host, "retired-key")
+    # The retired key left the published set, so its tokens no longer verify, not even
+    # the one verified (and remembered) before the rotation.
+    assert_refused(send(host, old_token, "retired-key"), host, "retired-key")
     issuer.published = ["k1", "k2"]
 
 
@@ -272,3 +284,40 @@ def test_a_service_with_event_endpoints_off_refuses_every_event(
         assert answer.json()["type"] == "urn:kfn:problem:events-not-accepted"
     assert runs(server) == []
     assert httpx.get(server.url + "/health/readiness", timeout=5).status_code == 200
+
+
+def test_the_generated_manifests_and_the_host_agree_on_the_audience(
+    kfn_server: Callable[..., Server], issuer: Issuer
+) -> None:
+    """The Service env `kfn manifests` writes makes the host take what its Trigger sends."""
+    from dataclasses import replace
+
+    from kfn.deploy.generate import generate
+    from kfn.registry import Registry
+    from tests.deploy.conftest import IMAGE, make_settings
+
+    app = Registry()
+
+    @app.http("/runs", methods=["GET"])
+    async def runs_route() -> None:
+        return None
+
+    @app.cloudevent(type=EVENT_TYPE)
+    async def seen(event: Any) -> None:
+        return None
+
+    settings = replace(make_settings(name="shop", namespace="default"), sender_identity=True)
+    manifests = generate(settings, app, image=IMAGE).manifests
+    (service,) = [m for m in manifests if m["kind"] == "Service"]
+    (trigger,) = [m for m in manifests if m["kind"] == "Trigger"]
+    container = service["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    audience = trigger["spec"]["subscriber"]["audience"]
+    assert env["KFN_OIDC_AUDIENCE"] == audience == AUDIENCE
+    server = kfn_server(
+        "tests.apps.identity",
+        {**env, "KFN_OIDC_ISSUER": ISSUER, "KFN_OIDC_JWKS_URL": issuer.url},
+    )
+    path = trigger["spec"]["subscriber"]["uri"]
+    assert send(server, issuer.token(aud=[audience]), "from-trigger", path=path).status_code == 200
+    assert_refused(send(server, None, "no-token", path=path), server, "no-token")
