@@ -172,3 +172,28 @@ def test_kfn_manifests_prints_what_each_service_exposes() -> None:
         "kfn: exposed: maintenance: cluster-local; events from inside the cluster only",
     ]
     assert "exposed" not in result.stdout
+
+
+def test_the_settings_keys_turn_the_choices_on(registry: Registry, build: Build) -> None:
+    shop(registry)
+    guarded = build(registry, name="shop", **{"sender-identity": True})
+    assert [s["metadata"]["name"] for s in by_kind(guarded, "Service")] == ["shop"]
+    assert "audience" in one(guarded, "Trigger")["spec"]["subscriber"]
+    open_ = build(registry, name="shop", **{"public-events": True})
+    assert open_.exposure == [
+        "shop: public; events from anywhere, outside the cluster too (public-events = true)"
+    ]
+
+
+def test_the_settings_keys_are_booleans(registry: Registry, build: Build) -> None:
+    with pytest.raises(DeployError, match="sender-identity"):
+        build(shop(registry), name="shop", **{"sender-identity": "yes"})
+
+
+def test_kfn_sets_the_audience_and_the_endpoints_switch_itself(
+    registry: Registry, build: Build
+) -> None:
+    for name in ("KFN_OIDC_AUDIENCE", "KFN_EVENT_ENDPOINTS"):
+        with pytest.raises(DeployError, match=name):
+            build(shop(registry), name="shop", env={name: "x"})
+        registry = Registry()

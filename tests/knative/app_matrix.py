@@ -176,6 +176,31 @@ def private_groups() -> App:
     return app, table
 
 
+def exposed_with_identity() -> App:
+    """A public Service with event functions, kept whole: sender identity guards its events."""
+    app = Registry()
+
+    @app.http("/status")
+    async def status() -> dict[str, str]:
+        return {}
+
+    @app.cloudevent(type="com.example.paid")
+    async def paid(event: Any) -> None:
+        return None
+
+    @schedule("*/10 * * * *", registry=app)
+    async def sweep(event: Any) -> None:
+        return None
+
+    return app, {"name": "guarded", "sender-identity": True}
+
+
+def exposed_by_choice() -> App:
+    """A public Service that takes events from anywhere, as its settings opt in to."""
+    app, _ = exposed_with_identity()
+    return app, {"name": "open", "public-events": True}
+
+
 def _kitchen_sink() -> App:
     app, table = kitchen_sink()
     _uses("http", "path", "methods", "public", "service")
@@ -200,4 +225,6 @@ MATRIX: dict[str, Callable[[], App]] = {
     "every-event-option": every_event_option,
     "cesql-and-nesting": cesql_and_nesting,
     "private-groups": private_groups,
+    "exposed-with-identity": exposed_with_identity,
+    "exposed-by-choice": exposed_by_choice,
 }

@@ -134,6 +134,8 @@ def parse(
         base_image=table.base_image,
         extras=table.extras or (),
         event_types=table.event_types,
+        sender_identity=table.sender_identity,
+        public_events=table.public_events,
         delivery=_delivery(table.delivery) if table.delivery is not None else Delivery(),
         unit=unit,
         services=services,

@@ -40,6 +40,8 @@ MANAGED_ENV = frozenset(
         "K_CE_OVERRIDES",
         IDEMPOTENCY_STORE_ENV,
         IDEMPOTENCY_TTL_ENV,
+        "KFN_OIDC_AUDIENCE",
+        "KFN_EVENT_ENDPOINTS",
     }
 )
 """Env vars kfn sets itself, which `[tool.kfn.env]` may not."""
@@ -484,6 +486,8 @@ class AppTable(UnitTable):
     base_image: ImageReference | None = None
     extras: Annotated[tuple[ExtraName, ...], BeforeValidator(_string_list)] | None = None
     event_types: Boolean = True
+    sender_identity: Boolean = False
+    public_events: Boolean = False
     delivery: DeliveryTable | None = None
     idempotency: IdempotencyTable | None = None
     services: dict[GroupName, UnitTable] | None = None
