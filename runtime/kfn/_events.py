@@ -58,7 +58,7 @@ class EventEndpoint:
             await answer_error(send, refusal, function, None)
             return
         in_flight = self.in_flight
-        in_flight.enter(event=True)
+        held: int | None = None
         event_id: str | None = None
         received = tracing.receive(scope["headers"])
         try:
@@ -73,6 +73,9 @@ class EventEndpoint:
             mode = codec.detect_mode(content_type)
             body = await read_body(receive, self.max_body_bytes, content_length)
             events = codec.decode(mode, headers, body)
+            # The slot is taken with whole events in hand: a body still trickling in holds none.
+            self.backpressure.check(event=True)
+            held = in_flight.hold(function, events)
             replies: list[CloudEvent] = []
             answered: list[CloudEvent] = []  # the event each reply answers
             for event in events:
@@ -113,7 +116,8 @@ class EventEndpoint:
             )
         finally:
             tracing.release(received)
-            in_flight.leave(event=True)
+            if held is not None:
+                in_flight.release(held)
 
     async def _admitted(self, scope: Scope, send: Send, function: str | None) -> bool:
         """Whether the sender may deliver; if not, it has been answered (401, 403 or 503)."""

@@ -12,6 +12,7 @@ named by KFN_FUNCTIONS when the server starts it (ASGI lifespan).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from typing import TYPE_CHECKING
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
 
 EVENTS_PREFIX = "/events/"
 METHOD_NOT_ALLOWED = Problem(405, "method-not-allowed", "CloudEvents are delivered with POST")
+CUT_OFF = Problem(
+    503, "shutting-down", "the host shut down before it finished the request", retry_after=1
+)
 
 
 class App:
@@ -166,8 +170,7 @@ class App:
             self.console.close()
         if parts is not None and parts.scheduler is not None:
             await parts.scheduler.stop()
-        self.lifecycle.draining = True
-        await self.lifecycle.in_flight.wait_idle((self.settings or Settings()).grace_period)
+        await self.drain("shutdown")  # after SIGTERM's drain: only what is left of its deadline
         for hook in self.registry.shutdown_hooks:
             try:
                 await run_hook(hook)
@@ -192,7 +195,10 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            try:
+                await self._http(scope, receive, send)
+            except asyncio.CancelledError:  # cut off by shutdown: a 503 to retry, not uvicorn's 500
+                await self._cut_off(send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket" and self.http_app is not None:
@@ -241,6 +247,14 @@ class App:
             await self._user_http(parts, parts.http_app, scope, receive, send)
         else:
             await respond_problem(send, not_found(path))
+
+    async def _cut_off(self, send: Send) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        self.metrics.refuse(CUT_OFF.kind, CUT_OFF.status)
+        with contextlib.suppress(RuntimeError):  # the answer had started: uvicorn closes
+            await respond_problem(send, CUT_OFF, [(b"connection", b"close")])
 
     async def _refuse(self, send: Send, function: str | None) -> None:
         """Answer an event that arrived before startup (or after a failed one)."""

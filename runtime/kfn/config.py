@@ -88,6 +88,12 @@ class Settings:
     max_in_flight: int = 1000
     function_timeout: float = 60.0
     grace_period: float = 30.0
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 2048
+    """Open connections past this get 503; lowered at start to what the file limit allows."""
     reply_source: str = ""
     log_level: str = "INFO"
     access_log: bool = False
@@ -144,6 +150,16 @@ class Settings:
             kwargs["function_timeout"] = parse_duration("KFN_TIMEOUT", raw)
         if (raw := get("KFN_GRACE_PERIOD")) is not None:
             kwargs["grace_period"] = parse_duration("KFN_GRACE_PERIOD", raw)
+        if (raw := get("KFN_MAX_HEADER_BYTES")) is not None:
+            kwargs["max_header_bytes"] = _parse_int("KFN_MAX_HEADER_BYTES", raw, 1024)
+        if (raw := get("KFN_MAX_HEADERS")) is not None:
+            kwargs["max_headers"] = _parse_int("KFN_MAX_HEADERS", raw, 8)
+        if (raw := get("KFN_HEADER_TIMEOUT")) is not None:
+            kwargs["header_timeout"] = parse_duration("KFN_HEADER_TIMEOUT", raw)
+        if (raw := get("KFN_BODY_TIMEOUT")) is not None:
+            kwargs["body_timeout"] = parse_duration("KFN_BODY_TIMEOUT", raw)
+        if (raw := get("KFN_MAX_CONNECTIONS")) is not None:
+            kwargs["max_connections"] = _parse_int("KFN_MAX_CONNECTIONS", raw, 1)
         if (raw := get("KFN_REPLY_SOURCE")) is not None:
             kwargs["reply_source"] = raw.strip()
         if (raw := get("KFN_LOG_LEVEL")) is not None:

@@ -2,15 +2,23 @@
 
 Knative sends SIGTERM after its queue-proxy has drained, but a direct `kill` or a
 local Ctrl+C may come mid-request. On SIGTERM the host turns unready at once,
-answers new work 503, lets in-flight work finish within the grace period, and only
-then lets uvicorn shut down (close the socket, run the shutdown hooks). A second
-SIGTERM stops waiting. A host that drained cleanly exits 0.
+answers new work 503, lets in-flight work finish within the grace period, then cuts
+off what is still running (each such request is answered 503 with Retry-After, so
+its sender retries elsewhere) and lets uvicorn shut down (close the socket, run the
+shutdown hooks). A second SIGTERM stops waiting. The process is gone within the
+grace period plus `EXIT_MARGIN` whatever still runs: past that, a watchdog ends it.
+A host that shut down exits 0, one the watchdog ended exits 1.
+
+Connections are served by `kfn._protocol` (header and body limits and timeouts, a
+cap on open connections).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 import threading
 from collections.abc import Generator
@@ -20,12 +28,18 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from kfn import logs
+from kfn._protocol import protocol
 from kfn.config import Settings
 
 if TYPE_CHECKING:
     from kfn.app import App
 
 APP = "kfn.app:app"
+PROTOCOL = "kfn._protocol:HttpProtocol"
+EXIT_MARGIN = 2.0
+"""Seconds past the grace period by which the process has exited after SIGTERM."""
+STOP_SECONDS = 1
+"""uvicorn's own wait for requests after the host's drain and cut-off (a backstop)."""
 
 
 class _Server(uvicorn.Server):
@@ -66,8 +80,26 @@ class _Server(uvicorn.Server):
         self._draining = asyncio.get_running_loop().create_task(self._drain(signum, frame))
 
     async def _drain(self, signum: int, frame: FrameType | None) -> None:
+        grace_period = (self.app.settings or Settings()).grace_period
+        watchdog = threading.Timer(grace_period + EXIT_MARGIN - STOP_SECONDS / 2, _force_exit)
+        watchdog.daemon = True
+        watchdog.start()
         await self.app.drain("SIGTERM")
+        self.cut_off()
         self.handle_exit(signum, frame)
+
+    def cut_off(self) -> None:
+        """Cancel every request still being handled; the app answers each 503 (kfn.app)."""
+        for task in list(self.server_state.tasks):
+            task.cancel()
+
+
+def _force_exit() -> None:
+    """The watchdog: work (a thread that cannot be cancelled) outlived the grace period."""
+    logs.event(logging.ERROR, "exiting with work still running past the grace period")
+    for handler in logging.getLogger("kfn").handlers:
+        handler.flush()
+    os._exit(1)
 
 
 def serve(settings: Settings, host: str, reload: bool = False) -> int:
@@ -77,7 +109,7 @@ def serve(settings: Settings, host: str, reload: bool = False) -> int:
         port=settings.port,
         lifespan="on",
         access_log=settings.access_log,
-        timeout_graceful_shutdown=int(settings.grace_period) + 1,
+        timeout_graceful_shutdown=int(settings.grace_period) + 1 if reload else STOP_SECONDS,
         log_level=settings.log_level.lower(),
         log_config=logs.uvicorn_log_config(
             settings.log_level, settings.log_format or logs.default_format()
@@ -85,11 +117,12 @@ def serve(settings: Settings, host: str, reload: bool = False) -> int:
         ws="none",  # no function can take a websocket; skip importing a stack
     )
     if reload:
-        uvicorn.run(APP, reload=True, **options)  # type: ignore[arg-type]
+        # The reloading worker imports the protocol by name and reads its limits from KFN_*.
+        uvicorn.run(APP, reload=True, http=PROTOCOL, **options)  # type: ignore[arg-type]
         return 0
     from kfn.app import app
 
-    config = uvicorn.Config(APP, **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(APP, http=protocol(settings), **options)  # type: ignore[arg-type]
     server = _Server(config, app)
     server.run()
     return 0 if server.started else 3
