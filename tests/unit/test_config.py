@@ -48,11 +48,31 @@ def test_values_are_parsed() -> None:
         ("KFN_FUNCTIONS", "my-functions"),
         ("KFN_LOG_LEVEL", "loud"),
         ("KFN_ACCESS_LOG", "maybe"),
+        ("KFN_MAX_HEADER_BYTES", "100"),
+        ("KFN_MAX_HEADERS", "none"),
+        ("KFN_HEADER_TIMEOUT", "0"),
+        ("KFN_BODY_TIMEOUT", "later"),
+        ("KFN_MAX_CONNECTIONS", "0"),
     ],
 )
 def test_an_invalid_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{name}="):
         Settings.from_env({name: value})
+
+
+def test_connection_limits_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "KFN_MAX_HEADER_BYTES": "16384",
+            "KFN_MAX_HEADERS": "50",
+            "KFN_HEADER_TIMEOUT": "5s",
+            "KFN_BODY_TIMEOUT": "1m",
+            "KFN_MAX_CONNECTIONS": "300",
+        }
+    )
+    assert (settings.max_header_bytes, settings.max_headers) == (16384, 50)
+    assert (settings.header_timeout, settings.body_timeout) == (5, 60)
+    assert settings.max_connections == 300
 
 
 def test_durations_read_as_in_tool_kfn() -> None:

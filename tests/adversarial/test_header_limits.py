@@ -1,0 +1,91 @@
+"""Headers over the limit are answered 431 as they arrive, before they are buffered whole."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from tests.adversarial.conftest import Ledger
+from tests.adversarial.sockets import connect, parse, read_all, rss_mib
+from tests.conftest import Server, impossible_here, start_server
+from tests.helpers import binary_headers
+
+HUGE = 64 * 1024 * 1024
+
+if not os.path.exists("/proc/self/status"):  # pragma: no cover - Linux runs it
+    pytest.skip(impossible_here("no /proc to read a process's memory"), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    started = start_server("tests.adversarial.load_app", {"K_SERVICE": "limits"})
+    yield started
+    started.stop()
+
+
+def test_a_64_mib_header_is_answered_431_without_the_memory_to_hold_it(
+    server: Server, ledger: Ledger, budget: Callable[[float], float]
+) -> None:
+    before = rss_mib(server.process.pid)
+    sock = connect(server.port)
+    answer: list[bytes] = []
+    reader = threading.Thread(target=lambda: answer.append(read_all(sock, 20)[0]))
+    reader.start()
+    try:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: kfn\r\nX-Huge: ")
+        chunk = b"a" * (1024 * 1024)
+        for _ in range(HUGE // len(chunk)):
+            sock.sendall(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server closed after its answer: what matters is the answer
+    reader.join(30)
+    sock.close()
+    after = rss_mib(server.process.pid)
+    parsed = parse(answer[0])
+    assert parsed is not None
+    assert parsed.status == 431
+    assert parsed.problem()["type"] == "urn:kfn:problem:headers-too-large"
+    assert after - before < 32, f"RSS went from {before:.0f} to {after:.0f} MiB"
+    still = httpx.post(server.url + "/", headers=binary_headers("load.work"), content=b"0")
+    assert still.status_code == 202
+    ledger.record(
+        "Header limits",
+        "a 64 MiB header answered 431 while it was still arriving",
+        huge_headers_sent=1,
+        rss_growth_mib=round(after - before, 1),
+    )
+
+
+def test_too_many_headers_are_answered_431(server: Server) -> None:
+    sock = connect(server.port)
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: kfn\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n")
+    parsed = parse(read_all(sock, 10)[0])
+    sock.close()
+    assert parsed is not None and parsed.status == 431
+    assert parsed.problem()["type"] == "urn:kfn:problem:too-many-headers"
+
+
+def test_headers_just_under_the_limit_are_accepted(server: Server) -> None:
+    headers = binary_headers("load.work", note="n" * 60_000)
+    response = httpx.post(server.url + "/", headers=headers, content=b"0")
+    assert response.status_code == 202
+
+
+def test_httpx_sees_a_huge_header_refused_as_a_problem(server: Server) -> None:
+    response = httpx.get(server.url + "/health/readiness", headers={"x-big": "b" * 2_000_000})
+    assert response.status_code == 431
+    assert response.headers["content-type"] == "application/problem+json"
+    assert httpx.get(server.url + "/health/readiness").status_code == 200
+
+
+def test_a_request_that_is_not_http_is_answered_400_as_a_problem(server: Server) -> None:
+    sock = connect(server.port)
+    sock.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+    parsed = parse(read_all(sock, 10)[0])
+    sock.close()
+    assert parsed is not None and parsed.status == 400
+    assert parsed.problem()["type"] == "urn:kfn:problem:invalid-http"
