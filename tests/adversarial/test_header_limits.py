@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -11,7 +15,7 @@ import pytest
 
 from tests.adversarial.conftest import Ledger
 from tests.adversarial.sockets import connect, parse, read_all, rss_mib
-from tests.conftest import Server, impossible_here, start_server
+from tests.conftest import REPO, Server, free_port, impossible_here, start_server
 from tests.helpers import binary_headers
 
 HUGE = 64 * 1024 * 1024
@@ -89,3 +93,46 @@ def test_a_request_that_is_not_http_is_answered_400_as_a_problem(server: Server)
     sock.close()
     assert parsed is not None and parsed.status == 400
     assert parsed.problem()["type"] == "urn:kfn:problem:invalid-http"
+
+
+def test_plain_uvicorn_given_the_protocol_reads_the_limits_from_the_environment() -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KFN_FUNCTIONS": "tests.adversarial.load_app",
+        "KFN_MAX_HEADERS": "10",
+        "PYTHONPATH": str(REPO),
+    }
+    command = [sys.executable, "-m", "uvicorn", "kfn.app:app", "--port", str(port)]
+    log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-server-", suffix=".log")  # noqa: SIM115
+    process = subprocess.Popen(
+        [*command, "--http", "kfn._protocol:HttpProtocol"],
+        cwd=REPO,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Server(process, port, log_file)
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(server) and time.monotonic() < deadline:
+            assert process.poll() is None, server.logs()
+            time.sleep(0.05)
+        sock = connect(port)
+        sock.sendall(
+            b"GET /health/readiness HTTP/1.1\r\nHost: kfn\r\n" + b"X-N: 1\r\n" * 20 + b"\r\n"
+        )
+        parsed = parse(read_all(sock, 10)[0])
+        sock.close()
+    finally:
+        server.stop()
+    assert parsed is not None and parsed.status == 431
+    assert parsed.problem()["detail"] == "the request has more than 10 headers"
+
+
+def _ready(server: Server) -> bool:
+    try:
+        return httpx.get(server.url + "/health/readiness", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -107,7 +107,7 @@ async def _trickle_while_sending(
     server: Server, seconds: float
 ) -> tuple[dict[int, int], set[int], set[float]]:
     head = "".join(f"{k}: {v}\r\n" for k, v in binary_headers("load.work").items())
-    request = f"POST / HTTP/1.1\r\nHost: kfn\r\nContent-Length: 1000\r\n{head}\r\n".encode()
+    request = f"POST / HTTP/1.1\r\nHost: kfn\r\nContent-Length: 1000000\r\n{head}\r\n".encode()
     writers = []
     for _ in range(TRICKLERS):
         _, writer = await asyncio.open_connection("127.0.0.1", server.port)
