@@ -128,7 +128,7 @@ class App:
             raise StartupError(str(error)) from None
         self.parts = parts
         self.serves_root = any(f.path == "/" for f in self.registry.http_functions)
-        emitter.install(parts.emitter)
+        emitter.serving(parts.emitter)  # startup hooks and the scheduler's timers emit to it
         for hook in self.registry.startup_hooks:
             try:
                 await run_hook(hook)
@@ -186,8 +186,6 @@ class App:
         if parts.local_broker is not None:
             await parts.local_broker.aclose()
         await parts.emitter.aclose()
-        if emitter.installed() is parts.emitter:
-            emitter.install(None)
         await parts.dispatcher.aclose()
 
     # -- ASGI ----------------------------------------------------------------------
@@ -195,10 +193,13 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            serving = emitter.serving(self.emitter)  # `emit` in this request reaches our sink
             try:
                 await self._http(scope, receive, send)
             except asyncio.CancelledError:  # cut off by shutdown: a 503 to retry, not uvicorn's 500
                 await self._cut_off(send)
+            finally:
+                emitter.restore(serving)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket" and self.http_app is not None:

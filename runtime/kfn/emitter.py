@@ -8,15 +8,18 @@ Knative dispatcher retries (5xx, 404, 408, 409, 429) and on connection errors. A
 emit either reaches the sink or raises EmitError: an event lost without a trace is
 the one failure a function author cannot debug.
 
-Under `kfn run` with no `K_SINK`, the app installs an Emitter whose sink is the
-local broker (runtime/kfn/local_broker.py), so the same `emit` call drives the local
-event loop. httpx is imported only when the first event goes over HTTP.
+Each app owns one Emitter and makes it the one `emit` finds (a context variable the
+app sets for its startup and each request, which the tasks they start inherit). Under
+`kfn run` with no `K_SINK` its sink is the local broker (kfn.local_broker), so the
+same `emit` call drives the local event loop. httpx is imported only when the first
+event goes over HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -238,43 +241,54 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: the exponential backoff is good enough
 
 
-# -- the process's emitter -------------------------------------------------------------
+# -- which emitter `emit` uses -----------------------------------------------------------
 
-_installed: Emitter | None = None
-_overrides: list[Emitter] = []
+_app_emitter: contextvars.ContextVar[Emitter | None] = contextvars.ContextVar(
+    "kfn_app_emitter", default=None
+)
+"""The running app's emitter, set by the app for its startup, requests and event loop."""
+_test_emitter: contextvars.ContextVar[Emitter | None] = contextvars.ContextVar(
+    "kfn_test_emitter", default=None
+)
 
 
-def install(emitter: Emitter | None) -> None:
-    """Make `emitter` the process's (the app does this at startup; None removes it)."""
-    global _installed
-    _installed = emitter
+def serving(emitter: Emitter | None) -> contextvars.Token[Emitter | None]:
+    """Make `emitter` the one `emit` uses in this context (and the tasks it starts).
+
+    The app calls it at startup and around each request, so `emit` in a function,
+    a hook, a local-broker delivery or a schedule reaches that app's sink; two apps in
+    one process each keep their own.
+    """
+    return _app_emitter.set(emitter)
 
 
-def installed() -> Emitter | None:
-    return _installed
+def restore(token: contextvars.Token[Emitter | None]) -> None:
+    _app_emitter.reset(token)
 
 
 @contextlib.contextmanager
 def override(emitter: Emitter) -> Iterator[Emitter]:
-    """Send every emit to `emitter` inside the block, whatever is installed (for tests)."""
-    _overrides.append(emitter)
+    """Send every emit to `emitter` inside the block, whatever app serves (for tests)."""
+    token = _test_emitter.set(emitter)
     try:
         yield emitter
     finally:
-        _overrides.remove(emitter)
+        _test_emitter.reset(token)
 
 
 def current() -> Emitter:
-    """The emitter `emit` uses: an override, else the installed one, else one from the environment."""
-    if _overrides:
-        return _overrides[-1]
-    if _installed is None:
+    """The emitter `emit` uses: a test's override, else the serving app's.
+
+    Outside any app (a script), one from the environment, kept for this context.
+    """
+    emitter = _test_emitter.get() or _app_emitter.get()
+    if emitter is None:
         try:
-            install(Emitter.from_settings(Settings.from_env(), SinkConfig.from_env()))
+            emitter = Emitter.from_settings(Settings.from_env(), SinkConfig.from_env())
         except ConfigError as error:
             raise EmitError(f"cannot emit: {error}") from None
-    assert _installed is not None
-    return _installed
+        _app_emitter.set(emitter)
+    return emitter
 
 
 async def emit(event: CloudEvent) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 
-from kfn import emitter
 from tests.conftest import REPO, free_port
 
 
@@ -110,14 +109,6 @@ def sink_server() -> Iterator[SinkServer]:
     server = SinkServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_installed_emitter() -> Iterator[None]:
-    """Each test starts without a process emitter, and leaves none behind."""
-    emitter.install(None)
-    yield
-    emitter.install(None)
 
 
 # -- `kfn run` with its log read as it is written --------------------------------------------

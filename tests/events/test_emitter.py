@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ from kfn.codec.event import trusted_event
 from kfn.emitter import Emitter
 from kfn.sink import SinkConfig, parse_overrides
 from tests.events.conftest import Answer, SinkServer
+from tests.helpers import binary_headers
 
 
 def order_event(**extra: object) -> CloudEvent:
@@ -207,9 +209,7 @@ async def test_emit_reads_the_sink_from_the_environment(
     (request,) = sink_server.requests
     assert request.headers["ce-team"] == "shop"
     assert request.headers["authorization"] == "Bearer jwt"
-    installed = emitter.installed()
-    assert installed is not None
-    await installed.aclose()
+    await emitter.current().aclose()  # the one this test's context built from the environment
 
 
 async def test_a_pydantic_model_is_sent_as_json(sink_server: SinkServer, tmp_path: Path) -> None:
@@ -313,3 +313,42 @@ async def test_k_ca_certs_are_trusted(
         assert len(server.requests) == 1
     finally:
         server.stop()
+
+
+async def test_each_app_emits_to_its_own_sink_in_one_process() -> None:
+    from kfn import Registry
+    from kfn.app import App
+    from kfn.config import Settings
+
+    got: dict[str, list[str]] = {"one": [], "two": []}
+
+    def app_named(name: str) -> App:
+        registry = Registry()
+
+        @registry.cloudevent(type="start", name="start")
+        async def start(event: CloudEvent) -> None:
+            await emit(CloudEvent({"type": "next", "source": f"/{name}"}))
+
+        @registry.cloudevent(type="next", name="next")
+        def record(event: CloudEvent) -> None:
+            got[name].append(event.get_source())
+
+        settings = Settings(local_broker=True, schedules=False, console=False)
+        return App(settings, registry, load=False)
+
+    one, two = app_named("one"), app_named("two")
+    await one.startup()
+    await two.startup()  # the later app's emitter must not take the first one's emits
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=one), base_url="http://one"
+        ) as client:
+            answer = await client.post("/", headers=binary_headers("start"), content=b"")
+        assert answer.status_code == 202
+        assert one.local_broker is not None and two.local_broker is not None
+        await one.local_broker.settle()
+        await two.local_broker.settle()
+    finally:
+        await two.shutdown()
+        await one.shutdown()
+    assert got == {"one": ["/one"], "two": []}
