@@ -5,28 +5,49 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
+
+
+class SyncWorkers(Protocol):
+    """What the sync functions' worker pool shows of itself (kfn._sync_pool)."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def busy(self) -> int: ...
+
+    @property
+    def stuck(self) -> int: ...
+
+    @property
+    def exhausted(self) -> bool: ...
 
 
 class InFlight:
     """Events and HTTP requests being handled, and calls per function.
 
     `events` is what the in-flight limit applies to; draining waits for
-    `events + requests` to reach zero; `calls` is the per-function gauge;
+    `events + requests + stuck` to reach zero; `calls` is the per-function gauge;
     `handling` holds the events of each event request in flight (by `hold`), so that
     the work a shutdown cuts off can be named.
+    `stuck` counts sync calls answered past their timeout whose thread still runs:
+    their sender has its 504, but the work goes on, so it stays in flight (and in
+    `calls`) until the thread ends. `workers` is the sync pool, once there is one.
     """
 
     def __init__(self) -> None:
         self.events = 0
         self.requests = 0
+        self.stuck = 0
         self.calls: defaultdict[str, int] = defaultdict(int)
         self.handling: dict[int, tuple[str | None, Sequence[Any]]] = {}
+        self.workers: SyncWorkers | None = None
         self._idle: asyncio.Event | None = None
 
     @property
     def total(self) -> int:
-        return self.events + self.requests
+        return self.events + self.requests + self.stuck
 
     def enter(self, event: bool) -> None:
         if event:
@@ -41,7 +62,19 @@ class InFlight:
             self.events -= 1
         else:
             self.requests -= 1
-        if self._idle is not None and self.events == 0 and self.requests == 0:
+        if self._idle is not None and self.total == 0:
+            self._idle.set()
+
+    def stuck_started(self, function: str) -> None:
+        """A sync call of `function` was answered past its timeout; its thread runs on."""
+        self.stuck += 1
+        self.calls[function] += 1
+
+    def stuck_ended(self, function: str) -> None:
+        """The thread of a stuck call of `function` ended."""
+        self.stuck -= 1
+        self.calls[function] -= 1
+        if self._idle is not None and self.total == 0:
             self._idle.set()
 
     def hold(self, function: str | None, events: Sequence[Any]) -> int:

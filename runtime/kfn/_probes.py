@@ -39,6 +39,12 @@ async def unready_reason(lifecycle: Lifecycle, checks: Sequence[Hook]) -> str | 
         return "starting"
     if lifecycle.draining:
         return "draining"
+    workers = lifecycle.in_flight.workers
+    if workers is not None and workers.exhausted:
+        return (
+            f"sync workers exhausted: all {workers.size} threads are stuck in calls "
+            "past their timeout"
+        )
     for check in checks:
         try:
             ok = await asyncio.wait_for(run_hook(check), READINESS_CHECK_TIMEOUT)

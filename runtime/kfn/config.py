@@ -28,6 +28,11 @@ EMIT_TIMEOUT_SECONDS = 10.0
 EMIT_RETRIES = 3
 
 
+def default_sync_threads() -> int:
+    """Worker threads for sync functions when KFN_SYNC_THREADS is unset: the stdlib's default."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
 def parse_duration(name: str, raw: str) -> float:
     """Seconds from '30', '1.5', '30s', '500ms', '2m' or '1m30s' (the grammar of [tool.kfn] too)."""
     try:
@@ -107,6 +112,7 @@ class Settings:
     service_unit: str = ""
     idempotency_store: str = field(default="memory", repr=False)  # a URL may hold a password
     idempotency_ttl: float = 3600.0
+    sync_threads: int = field(default_factory=default_sync_threads)
     k_service: str = ""
     oidc_audience: str = ""
     """Set: event requests need a sender-identity token for this audience (kfn.sender_identity)."""
@@ -201,6 +207,8 @@ class Settings:
             kwargs["idempotency_store"] = _parse_store("KFN_IDEMPOTENCY_STORE", raw.strip())
         if (raw := get("KFN_IDEMPOTENCY_TTL")) is not None:
             kwargs["idempotency_ttl"] = parse_duration("KFN_IDEMPOTENCY_TTL", raw)
+        if (raw := get("KFN_SYNC_THREADS")) is not None:
+            kwargs["sync_threads"] = _parse_int("KFN_SYNC_THREADS", raw, 1, 1024)
         kwargs["k_service"] = env.get("K_SERVICE", "")
         if (raw := get("KFN_OIDC_AUDIENCE")) is not None:
             kwargs["oidc_audience"] = raw.strip()

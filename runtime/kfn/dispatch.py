@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from kfn._errors import (
     is_retried,
 )
 from kfn._inflight import InFlight
+from kfn._sync_pool import SyncPool
 from kfn.binding import Binding, bind
 from kfn.config import Settings
 from kfn.metrics import Metrics
@@ -85,6 +85,9 @@ class Dispatcher:
                 is_async=spec.is_async,
             )
         self._ordered = tuple(self.targets.values())
+        self.sync_pool: SyncPool | None = None
+        if not all(t.is_async for t in self._ordered):
+            self.sync_pool = SyncPool(settings.sync_threads, self.in_flight)
         self.reply_observer: ReplyObserver | None = None
         self.idempotency: Idempotency | None = None
         if any(t.spec.idempotent for t in self._ordered):
@@ -135,7 +138,7 @@ class Dispatcher:
         invocation = current_invocation.set((name, event)) if observer is not None else None
         try:
             args, kwargs = target.binding.arguments(event)
-            result = await self._invoke(target, args, kwargs)
+            result = await self._invoke(target, event_id, args, kwargs)
             reply = build_reply(result, event, target.spec, self.reply_source)
             status = 200 if reply is not None else 202
             if observer is not None and reply is not None:
@@ -176,16 +179,20 @@ class Dispatcher:
             self.metrics.finished(name, status, time.perf_counter() - started)
 
     async def aclose(self) -> None:
+        if self.sync_pool is not None:
+            self.sync_pool.stop()
         if self.idempotency is not None:
             await self.idempotency.aclose()
 
-    async def _invoke(self, target: BoundFunction, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    async def _invoke(
+        self, target: BoundFunction, event_id: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
         func = target.spec.func
-        async with asyncio.timeout(target.timeout):
-            if target.is_async:
+        if target.is_async:
+            async with asyncio.timeout(target.timeout):
                 return await func(*args, **kwargs)
-            # Sync functions run in the loop's thread pool; on timeout the thread is
-            # left to finish on its own (threads cannot be cancelled), but the sender
-            # is answered 504 at once.
-            call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-            return await asyncio.get_running_loop().run_in_executor(None, call)
+        # Sync functions run on the pool's threads, which enforce the timeout: past
+        # it the sender is answered 504 at once while the thread, which cannot be
+        # cancelled, runs on (kfn._sync_pool).
+        assert self.sync_pool is not None
+        return await self.sync_pool.run(target.name, event_id, func, args, kwargs, target.timeout)

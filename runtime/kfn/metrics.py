@@ -133,9 +133,25 @@ class _Collector:
         yield in_flight
         yield GaugeMetricFamily(
             "kfn_requests_in_flight",
-            "Requests the host is working on (events and HTTP functions)",
+            "Requests the host is working on (events and HTTP functions), and sync calls "
+            "answered past their timeout whose thread still runs",
             value=m.in_flight.total,
         )
+        workers = m.in_flight.workers
+        if workers is not None:
+            yield GaugeMetricFamily(
+                "kfn_sync_workers", "Worker threads sync functions may use", value=workers.size
+            )
+            yield GaugeMetricFamily(
+                "kfn_sync_workers_busy",
+                "Worker threads running a sync function (stuck ones included)",
+                value=workers.busy,
+            )
+            yield GaugeMetricFamily(
+                "kfn_sync_workers_stuck",
+                "Worker threads still running a sync function answered past its timeout",
+                value=workers.stuck,
+            )
 
         emits = CounterMetricFamily(
             "kfn_emits", "Events emitted, by the emitting function", labels=["function"]
