@@ -2,7 +2,9 @@
 
 A call is handed to the workers through a SimpleQueue and comes back with one
 `call_soon_threadsafe`; its timeout is one loop timer, cancelled when the call
-returns. A thread cannot be cancelled, so a call past its timeout is answered at
+returns. The calls made during one turn of the event loop are queued together
+when it ends: waking a worker while the loop still holds the GIL only makes both
+threads switch back and forth, so workers are woken once per turn, not per call. A thread cannot be cancelled, so a call past its timeout is answered at
 once (TimeoutError, the 504) while its thread runs on: it is "stuck", counted in
 flight until the thread ends. When every worker is stuck the pool is exhausted:
 new calls are refused with `Unavailable` (503 + Retry-After, retried elsewhere)
@@ -91,6 +93,7 @@ class SyncPool:
         self._outstanding = 0  # calls holding or waiting for a worker: loop thread only
         self._stuck: set[_Call] = set()  # loop thread only
         self._stopped = False
+        self._batch: list[_Call] = []
         in_flight.workers = self
 
     # -- what the pool shows (SyncWorkers) ------------------------------------------------
@@ -151,12 +154,21 @@ class SyncPool:
         self._outstanding += 1
         if self._outstanding > len(self._threads) and len(self._threads) < self._size:
             self._spawn()
-        self._queue.put(call)
+        if not self._batch:
+            loop.call_soon(self._flush)
+        self._batch.append(call)
         try:
             return await call.future
         except asyncio.CancelledError:
             self._expire(call)  # the caller stopped waiting: as if its time ran out
             raise
+
+    def _flush(self) -> None:
+        """Hand this loop turn's calls to the workers."""
+        batch, self._batch = self._batch, []
+        put = self._queue.put
+        for call in batch:
+            put(call)
 
     def stop(self) -> list[tuple[str, str | None, float]]:
         """Let idle workers end and refuse new calls; never waits for a thread.

@@ -137,4 +137,4 @@ def test_sigterm_does_not_wait_for_a_stuck_thread_past_the_grace_period(
     # The thread would block for a minute; the process is gone within the grace period
     # plus a margin for the server's own shutdown.
     assert elapsed < grace + 3, f"exit took {elapsed:.1f}s"
-    assert "grace period over with work in flight" in server.logs()
+    assert "grace period over" in server.logs()

@@ -20,5 +20,5 @@ def test_the_pool_size_is_read_from_the_environment() -> None:
 
 @pytest.mark.parametrize("value", ["0", "many", "5000"])
 def test_an_invalid_pool_size_names_the_variable(value: str) -> None:
-    with pytest.raises(ConfigError, match="^KFN_SYNC_THREADS="):
+    with pytest.raises(ConfigError, match=r"^KFN_SYNC_THREADS="):
         Settings.from_env({"KFN_SYNC_THREADS": value})
