@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import signal
@@ -61,7 +62,11 @@ class _Server(uvicorn.Server):
         loop = asyncio.get_running_loop()
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            loop.call_soon_threadsafe(self._on_sigterm, signum, frame)
+            # A fresh context: the handler runs in whatever code the signal interrupted,
+            # and the drain must not inherit (and log as) a request's invocation.
+            loop.call_soon_threadsafe(
+                self._on_sigterm, signum, frame, context=contextvars.Context()
+            )
 
         original = {
             signal.SIGINT: signal.signal(signal.SIGINT, self.handle_exit),
