@@ -23,6 +23,10 @@ class SyncWorkers(Protocol):
     @property
     def exhausted(self) -> bool: ...
 
+    def stuck_calls(self) -> list[tuple[str, str | None, float]]:
+        """(function, event id, seconds running) of each stuck call, oldest first."""
+        ...
+
 
 class InFlight:
     """Events and HTTP requests being handled, and calls per function.
