@@ -28,9 +28,15 @@ async def metrics(send: Send, recorded: Metrics) -> None:
 
 async def readiness(send: Send, lifecycle: Lifecycle, checks: Sequence[Hook]) -> None:
     reason = await unready_reason(lifecycle, checks)
-    status = 503 if reason else 200
-    body = {"status": "not ready", "reason": reason} if reason else {"status": "ready"}
-    await respond(send, status, [(b"content-type", JSON)], json.dumps(body).encode())
+    if reason:
+        await unready(send, reason)
+    else:
+        await respond(send, 200, [(b"content-type", JSON)], b'{"status": "ready"}')
+
+
+async def unready(send: Send, reason: str) -> None:
+    body = {"status": "not ready", "reason": reason}
+    await respond(send, 503, [(b"content-type", JSON)], json.dumps(body).encode())
 
 
 async def unready_reason(lifecycle: Lifecycle, checks: Sequence[Hook]) -> str | None:

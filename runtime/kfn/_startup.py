@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from kfn import emitter
 from kfn._admission import admission
-from kfn._asgi import ASGIApp
 from kfn._backpressure import Backpressure
 from kfn._errors import ConfigError, StartupError
 from kfn._events import EventEndpoint
+from kfn._http_side import HttpSide, builds_lazily, check_routes
 from kfn.config import Settings
 from kfn.dispatch import Dispatcher
 from kfn.lifecycle import Lifecycle
@@ -33,7 +33,7 @@ class Parts:
     events: EventEndpoint
     backpressure: Backpressure
     emitter: emitter.Emitter
-    http_app: ASGIApp | None = None
+    http_app: HttpSide | None = None
     local_broker: LocalBroker | None = None
     scheduler: Scheduler | None = None
 
@@ -43,11 +43,12 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
     dispatcher = Dispatcher(registry, settings, metrics, lifecycle.in_flight)
     router = Router(dispatcher)
     backpressure = Backpressure(lifecycle, lifecycle.in_flight, settings.max_in_flight)
-    http_app: ASGIApp | None = None
+    http_app: HttpSide | None = None
     if registry.http_functions:
-        from kfn.http_routes import build_http_app
-
-        http_app = build_http_app(registry)
+        check_routes(registry)
+        http_app = HttpSide(registry)
+        if not builds_lazily(registry, on_knative=bool(settings.k_service)):
+            http_app.build()
     try:
         sink = SinkConfig.from_env()
     except ConfigError as error:

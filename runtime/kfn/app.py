@@ -239,7 +239,10 @@ class App:
         elif path == _probes.LIVENESS_PATH:
             await _probes.liveness(send)
         elif path == _probes.READINESS_PATH:
-            await _probes.readiness(send, self.lifecycle, self.registry.readiness_checks)
+            if parts is not None and parts.http_app is not None and parts.http_app.failure:
+                await _probes.unready(send, "the HTTP functions cannot be served")
+            else:
+                await _probes.readiness(send, self.lifecycle, self.registry.readiness_checks)
         elif path == _probes.METRICS_PATH:
             await _probes.metrics(send, self.metrics)
         elif self.console is not None and (path == "/_kfn" or path.startswith("/_kfn/")):

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from kfn._errors import RegistrationError
+from kfn._http_side import check_routes
 from kfn.problems import Problem, not_found
 from kfn.registry import Registry, where_defined
 
@@ -30,16 +31,8 @@ def build_http_app(registry: Registry) -> Any:
     # The functions' routes go first, the docs routes after them (`setup()` below):
     # Starlette tries routes in order, so every request to a function skips three.
     api = FastAPI(title="kfn functions", openapi_url=None, docs_url=None, redoc_url=None)
-    seen: dict[tuple[str, str], str] = {}
+    check_routes(registry)
     for spec in registry.http_functions:
-        for method in spec.methods:
-            key = (spec.path, method)
-            if key in seen:
-                raise RegistrationError(
-                    f"function {spec.name!r} in {where_defined(spec.func)}: {method} {spec.path} is "
-                    f"already served by {seen[key]!r}"
-                )
-            seen[key] = spec.name
         try:
             api.add_api_route(
                 spec.path,
