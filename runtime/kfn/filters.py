@@ -26,6 +26,9 @@ ATTRIBUTE_NAME = TRIGGER_ATTRIBUTE_NAME
 
 
 Predicate = Callable[[Mapping[str, Any]], bool]
+Condition = tuple[str, str, str]
+"""(dialect, attribute, value): one attribute test of a filter, "exact", "prefix" or
+"suffix" as those filters compare, "cesql" for a CESQL `attribute = 'value'`."""
 
 
 def _always(attributes: Mapping[str, Any]) -> bool:
@@ -96,6 +99,14 @@ class Filter:
         """Whether this filter may yield NO_FILTER (only empty combinators do)."""
         return False
 
+    def conditions(self) -> tuple[Condition, ...]:
+        """(dialect, attribute, value) tests that hold whenever this filter matches.
+
+        Each is necessary, none need be sufficient: dispatch indexes functions by them
+        and then evaluates the whole filter of the candidates only.
+        """
+        return ()
+
     def to_trigger(self) -> dict[str, Any]:
         """This filter as one item of a Trigger's `spec.filters` (one dialect per item)."""
         raise NotImplementedError
@@ -160,6 +171,10 @@ class _AttributeFilter(Filter):
             (actual := attributes.get(name)) is not None
             and test(actual if type(actual) is str else format_value(actual), expected)
         )
+
+    def conditions(self) -> tuple[Condition, ...]:
+        # A derived name (`time`...) is not the attribute itself: left to the filter.
+        return tuple((self.dialect, n, v) for n, v in self._items if n not in _DERIVED)
 
     def to_trigger(self) -> dict[str, Any]:
         # Knative's webhook wants one attribute per dialect map; several become an `all`.
@@ -268,6 +283,10 @@ class AllOf(_Combinator):
             return lambda attributes: first(attributes) and second(attributes)
         return lambda attributes: all(p(attributes) for p in predicates)
 
+    def conditions(self) -> tuple[Condition, ...]:
+        # A member that fails makes the whole `all` fail: its conditions are the whole's.
+        return tuple(condition for item in self.filters for condition in item.conditions())
+
     def trigger_items(self) -> list[dict[str, Any]]:
         """The top-level `spec.filters` list, an implicit `all` in Knative."""
         items: list[dict[str, Any]] = []
@@ -347,11 +366,37 @@ class Cesql(Filter):
     def compile(self) -> Predicate:
         return self.expression.matches
 
+    def conditions(self) -> tuple[Condition, ...]:
+        """`attribute = 'text'` terms of a chain of ANDs, as ("cesql", attribute, text).
+
+        Such a term is true only for a string attribute equal to the text, or for a
+        value of another type cast to it: dispatch indexes them for string values only.
+        """
+        return tuple(_and_terms(self.expression.tree))
+
     def to_trigger(self) -> dict[str, Any]:
         return {"cesql": self.source}
 
     def __repr__(self) -> str:
         return f"cesql({self.source!r})"
+
+
+def _and_terms(tree: Any) -> list[Condition]:
+    from kfn._cesql._nodes import Binary, Identifier, Literal, Logical
+
+    if isinstance(tree, Logical):
+        if any(operator != "AND" for operator, _ in tree.rest):
+            return []
+        return [c for node in (tree.first, *(n for _, n in tree.rest)) for c in _and_terms(node)]
+    if (
+        isinstance(tree, Binary)
+        and tree.operator == "="
+        and isinstance(tree.left, Identifier)
+        and isinstance(tree.right, Literal)
+        and type(tree.right.value) is str
+    ):
+        return [("cesql", tree.left.name, tree.right.value)]
+    return []
 
 
 def exact(**attributes: str) -> Filter:

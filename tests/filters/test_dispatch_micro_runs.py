@@ -15,9 +15,12 @@ def test_the_dispatch_micro_benchmark_runs() -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["functions"] == 100
-    assert report["matched"] == 20  # the same event matches the same functions every time
+    assert [size["functions"] for size in report["sizes"]] == [10, 100, 1000]
+    # The same event matches the same functions at every size: the catch-alls and f5.
+    assert {size["matched"] for size in report["sizes"]} == {4}
+    assert all(size["same_as_every_filter"] for size in report["sizes"])
+    assert report["largest_vs_smallest"] > 0
