@@ -47,7 +47,9 @@ def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: 
     if registry.http_functions:
         check_routes(registry)
         http_app = HttpSide(registry)
-        if not builds_lazily(registry, on_knative=bool(settings.k_service)):
+        # With its event endpoints off (a public Service of a split unit) it serves HTTP only.
+        events_on_knative = bool(settings.k_service) and settings.event_endpoints
+        if not builds_lazily(registry, on_knative=events_on_knative):
             http_app.build()
     try:
         sink = SinkConfig.from_env()

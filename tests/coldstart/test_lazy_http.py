@@ -86,6 +86,13 @@ def test_off_knative_the_http_side_is_built_before_readiness() -> None:
     assert seen["http"] == [200, {"greeting": "hello kfn"}]
 
 
+def test_a_public_service_without_event_endpoints_builds_before_readiness() -> None:
+    seen = _started(K_SERVICE="shop", KFN_EVENT_ENDPOINTS="false")
+    assert seen["at_readiness"] is True
+    assert seen["event"] == 403
+    assert seen["http"] == [200, {"greeting": "hello kfn"}]
+
+
 def _listening(port: int, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
