@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytest_plugins = ["tests.knative.fixtures"]
+pytest_plugins = ["tests.knative.fixtures", "tests.user_venv"]
 
 IMPOSSIBLE_HERE = "impossible on this machine: "
 """How a skip reason starts when no tool can be installed to run the test (e.g. not Linux)."""

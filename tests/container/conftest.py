@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -96,17 +97,47 @@ def built(podman: Podman, base_image: str) -> Iterator[list[str]]:
         podman.call("rmi", "--force", image)
 
 
-def kfn_build(podman: Podman, project: Path, image: str, base_image: str | None = None) -> str:
+@pytest.fixture(scope="module")
+def intermediates(podman: Podman) -> Iterator[list[str]]:
+    """The intermediate images of a module's builds (see `build_ids`), removed after its images.
+
+    Request it before `built`: its clean-up then runs last, when the images are gone and
+    only the build stage's images are left. Ones another build still uses stay.
+    """
+    ids: list[str] = []
+    yield ids
+    if ids:
+        podman.call("rmi", "--ignore", *ids)
+
+
+BUILD_STEP = re.compile(r"^--> ([0-9a-f]{11,64})$", re.MULTILINE)
+
+
+def build_ids(output: str) -> list[str]:
+    """The image each step of a podman build committed, as its output names them."""
+    return BUILD_STEP.findall(output)
+
+
+def kfn_build(
+    podman: Podman,
+    project: Path,
+    image: str,
+    base_image: str | None = None,
+    *,
+    options: Sequence[str] = (),
+    kfn: Sequence[str] = (sys.executable, "-m", "kfn"),
+    env: Mapping[str, str] | None = None,
+) -> str:
     """`kfn build --engine podman` as a user runs it; the build's output, for failures."""
-    command = ["build", "--engine", "podman", "--image", image]
+    command = ["build", "--engine", "podman", "--image", image, *options]
     if base_image is not None:
         command += ["--base-image", base_image]
     result = subprocess.run(
-        [sys.executable, "-m", "kfn", *command, "--project", str(project)],
+        [*kfn, *command, "--project", str(project)],
         capture_output=True,
         text=True,
-        env=podman.env,
+        env=podman.env if env is None else dict(env),
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
-    return result.stderr
+    return result.stderr + result.stdout

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.container.conftest import kfn_build
+from tests.container.conftest import build_ids, kfn_build
 from tests.container.harness import GRACE_PERIOD, InFlight, Podman, SlowSink, running
 from tests.deploy.dockerfile_parsing import stages
 from tests.helpers import binary_headers
@@ -27,9 +27,9 @@ INVOICE = {"invoice_id": "inv-o-1", "order_id": "o-1", "customer": "ann", "total
 
 
 @pytest.fixture(scope="module")
-def image(podman: Podman, base_image: str, built: list[str]) -> str:
+def image(podman: Podman, base_image: str, intermediates: list[str], built: list[str]) -> str:
     built.append(IMAGE)
-    kfn_build(podman, REPO, IMAGE, base_image)
+    intermediates.extend(build_ids(kfn_build(podman, REPO, IMAGE, base_image)))
     return IMAGE
 
 

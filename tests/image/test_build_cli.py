@@ -64,20 +64,92 @@ def build(project: Path, bin_dir: Path, *args: str) -> subprocess.CompletedProce
 
 def test_without_an_engine_the_error_says_what_to_install(project: Path, bin_dir: Path) -> None:
     result = build(project, bin_dir)
-    assert result.returncode == 2
+    assert_clean_failure(result)
     assert "no container engine found: install docker" in result.stderr
     assert "apt-get install podman" in result.stderr and "Traceback" not in result.stderr
     assert (project / "deploy" / "Dockerfile").is_file()  # written before looking for an engine
 
 
-def test_a_stopped_engine_is_named_with_its_own_error(project: Path, bin_dir: Path) -> None:
+DAEMONLESS_DOCKER = """\
+echo "Client:"
+echo " Version:    27.3.1"
+echo " Context:    default"
+echo
+echo "Server:"
+echo "ERROR: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
+echo "errors pretty printing info" >&2
+exit 1
+"""
+"""What a docker client prints for `docker info` when no daemon answers (stdout and stderr)."""
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str]) -> None:
+    """The CLI's convention: exit 2, one `kfn:` line on stderr, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("kfn: ") for line in lines), result.stderr
+    assert "[1/5]" not in result.stderr  # no build step began
+
+
+@pytest.mark.parametrize("engine", [[], ["--engine", "docker"]], ids=["auto", "docker"])
+def test_a_docker_without_its_daemon_is_named_with_its_error_and_what_to_do(
+    project: Path, bin_dir: Path, engine: list[str]
+) -> None:
+    fake(bin_dir, "docker", DAEMONLESS_DOCKER)
+    result = build(project, bin_dir, *engine)
+    assert_clean_failure(result)
+    assert "docker is installed but cannot reach the Docker daemon (Cannot connect" in result.stderr
+    assert "errors pretty printing info" not in result.stderr
+    assert "sudo systemctl start docker" in result.stderr
+    assert "install podman, which needs no daemon (Debian and Ubuntu: `apt-get install podman`" in (
+        result.stderr
+    )
+
+
+def test_with_engine_docker_and_no_docker_the_error_says_what_to_install(
+    project: Path, bin_dir: Path
+) -> None:
+    fake(bin_dir, "podman", "exit 0\n")  # installed and working, but not the one asked for
+    result = build(project, bin_dir, "--engine", "docker")
+    assert_clean_failure(result)
+    assert "--engine docker: docker is not on PATH: install docker (https://docs.docker.com" in (
+        result.stderr
+    )
+    assert "or build with podman (--engine podman)" in result.stderr
+
+
+def test_automatic_choice_passes_over_a_daemonless_docker_to_a_working_podman(
+    project: Path, bin_dir: Path
+) -> None:
+    fake(bin_dir, "docker", DAEMONLESS_DOCKER)
     fake(
-        bin_dir, "docker", 'echo "Cannot connect to the Docker daemon at unix:///x." >&2; exit 1\n'
+        bin_dir, "podman", '[ "$1" = info ] && exit 0\necho "Error: no such image" >&2\nexit 125\n'
     )
     result = build(project, bin_dir)
     assert result.returncode == 2
-    assert "docker is installed but its engine is not running" in result.stderr
-    assert "Cannot connect to the Docker daemon" in result.stderr
+    assert "[1/5] container engine: podman" in result.stderr
+    assert "podman could not run the base image" in result.stderr
+
+
+def test_a_docker_refused_the_socket_points_at_the_docker_group(
+    project: Path, bin_dir: Path
+) -> None:
+    denied = (
+        "permission denied while trying to connect to the Docker daemon socket at "
+        "unix:///var/run/docker.sock"
+    )
+    fake(bin_dir, "docker", f'echo "{denied}" >&2\nexit 1\n')
+    result = build(project, bin_dir, "--engine", "docker")
+    assert_clean_failure(result)
+    assert denied in result.stderr and "sudo usermod -aG docker" in result.stderr
+
+
+def test_a_podman_whose_info_fails_says_so_in_its_own_words(project: Path, bin_dir: Path) -> None:
+    fake(bin_dir, "podman", 'echo "Error: cannot connect to Podman socket" >&2\nexit 125\n')
+    result = build(project, bin_dir, "--engine", "podman")
+    assert_clean_failure(result)
+    assert "podman is installed but `podman info` failed (Error: cannot connect" in result.stderr
+    assert "podman machine start" in result.stderr
 
 
 def test_podman_that_cannot_start_a_container_points_at_its_configuration(
@@ -118,3 +190,12 @@ def test_run_in_a_container_without_an_engine_says_what_to_install(
     result = kfn(project, bin_dir, "run", "--container")
     assert result.returncode == 2
     assert "no container engine found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_docker_that_cannot_be_started_is_named(project: Path, bin_dir: Path) -> None:
+    broken = bin_dir / "docker"
+    broken.write_text("#!/nonexistent/interpreter\n", encoding="utf-8")
+    broken.chmod(0o755)
+    result = build(project, bin_dir, "--engine", "docker")
+    assert_clean_failure(result)
+    assert "docker could not be started (No such file or directory)" in result.stderr

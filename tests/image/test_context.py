@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from kfn.image import BuildError
-from kfn.image.context import app_sources, copy_sources, read_wheel, settle
+from kfn.image.context import app_sources, copy_sources, local_source, read_wheel, settle
 
 METADATA = """\
 Metadata-Version: 2.4
@@ -83,3 +84,41 @@ def test_sources_are_copied_without_caches_and_settled_to_one_date(tmp_path: Pat
     assert [p.name for p in copy.iterdir()] == ["a.py"]
     assert (copy / "a.py").stat().st_mtime == 0
     assert (copy / "a.py").stat().st_mode & 0o777 == 0o644
+
+
+def _installed(site: Path, name: str, direct_url: dict[str, object]) -> None:
+    """A distribution as pip records one installed from a URL (PEP 610's direct_url.json)."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "direct_url.json").write_text(json.dumps(direct_url), encoding="utf-8")
+
+
+def test_a_dependency_installed_from_a_local_wheel_file_is_taken_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = _wheel(tmp_path)
+    sdist = tmp_path / "other-1.0.tar.gz"
+    sdist.write_bytes(b"")
+    site = tmp_path / "site"
+    _installed(site, "from_wheel", {"url": wheel.as_uri(), "archive_info": {}})
+    _installed(site, "from_sdist", {"url": sdist.as_uri(), "archive_info": {}})
+    _installed(site, "from_gone", {"url": (tmp_path / "gone.whl").as_uri(), "archive_info": {}})
+    _installed(site, "from_index", {"url": "https://example.com/x.whl", "archive_info": {}})
+    monkeypatch.syspath_prepend(str(site))
+    assert local_source("from_wheel") == wheel
+    assert [local_source(n) for n in ("from_sdist", "from_gone", "from_index")] == [None] * 3
+
+
+def test_a_dependency_installed_from_a_project_folder_is_built_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "lib"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    site = tmp_path / "site"
+    _installed(site, "from_folder", {"url": project.as_uri(), "dir_info": {"editable": True}})
+    _installed(site, "from_vcs", {"url": project.as_uri(), "vcs_info": {"vcs": "git"}})
+    monkeypatch.syspath_prepend(str(site))
+    assert local_source("from_folder") == project
+    assert local_source("from_vcs") is None

@@ -9,115 +9,33 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import free_port
+from tests.user_venv import Venv, check
 
-INSTALL_TIMEOUT = 300
-SOURCE = ("pyproject.toml", "README.md", "runtime")
-"""What the wheel is built from."""
 WARNING = re.compile(r"warning", re.IGNORECASE)
 
 
-@dataclass
-class Venv:
-    root: Path
-    wheelhouse: Path
-    install_output: str
-
-    @property
-    def bin(self) -> Path:
-        return self.root / "bin"
-
-    def env(self) -> dict[str, str]:
-        """The user's shell with the virtualenv activated: nothing of this repository."""
-        environ = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"PYTHONPATH", "KFN_FUNCTIONS", "PORT", "PYTHONHOME"}
-            and not key.startswith("PYTEST_")
-        }
-        environ["VIRTUAL_ENV"] = str(self.root)
-        environ["PATH"] = f"{self.bin}{os.pathsep}{environ.get('PATH', '')}"
-        return environ
-
-    def run(
-        self, *command: str, cwd: Path, timeout: float = 120
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            list(command), cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=timeout
-        )
-
-    def pip(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        """pip for the virtualenv (the suite's own pip, pointed at it with --python)."""
-        return subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(self.bin / "python"), *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=INSTALL_TIMEOUT,
-        )
-
-
-def _check(result: subprocess.CompletedProcess[str], what: str) -> str:
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{what} failed:\n{output}"
-    return output
-
-
 @pytest.fixture(scope="session")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    """kfn-host built as a wheel and installed, with the test tools, into a new virtualenv.
-
-    The virtualenv gets setuptools first and builds without isolation, which saves
-    creating a throwaway build environment for each of the two builds.
-    """
-    base = tmp_path_factory.mktemp("user")
-    root, wheelhouse = base / "venv", base / "wheels"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    environment = Venv(root, wheelhouse, "")
-    quiet = ("--no-compile", "--no-warn-script-location")
-    output = _check(environment.pip("install", *quiet, "setuptools>=77", cwd=base), "setuptools")
-    source = base / "source"  # setuptools builds in the tree: keep build/ out of the repository
-    source.mkdir()
-    for name in SOURCE:
-        if (REPO / name).is_dir():
-            skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
-            shutil.copytree(REPO / name, source / name, ignore=skip)
-        else:
-            shutil.copy2(REPO / name, source / name)
-    build = environment.pip(
-        "wheel", "--no-build-isolation", "--no-deps", "-w", str(wheelhouse), str(source), cwd=base
-    )
-    output += _check(build, "building the wheel")
-    (wheel,) = wheelhouse.glob("kfn_host-*.whl")
-    install = environment.pip(
-        "install",
-        *quiet,
-        f"kfn-host[deploy] @ {wheel.as_uri()}",
-        "pytest>=8",
-        "pytest-asyncio",
-        cwd=base,
-    )
-    environment.install_output = output + _check(install, "installing the wheel")
-    return environment
+def venv(user_venv: Venv) -> Venv:
+    """The session's user virtualenv (tests/user_venv.py): kfn-host from this checkout."""
+    return user_venv
 
 
 @pytest.fixture(scope="session")
 def demo(venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`kfn new demo`, then `pip install -e '.[dev]'` in it (kfn-host from the wheel)."""
     home = tmp_path_factory.mktemp("projects")
-    _check(venv.run("kfn", "new", "demo", cwd=home), "kfn new demo")
+    check(venv.run("kfn", "new", "demo", cwd=home), "kfn new demo")
     project = home / "demo"
     installed = venv.pip(
         "install",
@@ -129,7 +47,7 @@ def demo(venv: Venv, tmp_path_factory: pytest.TempPathFactory) -> Path:
         ".[dev]",
         cwd=project,
     )
-    _check(installed, "pip install -e '.[dev]' in the new project")
+    check(installed, "pip install -e '.[dev]' in the new project")
     return project
 
 

@@ -80,6 +80,11 @@ def add_parser(subparsers: Any) -> None:
     )
     build.add_argument("--platform", help="target platform, e.g. linux/arm64")
     build.add_argument("--push", action="store_true", help="push the image after building it")
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build every layer anew, not from the engine's layer cache",
+    )
     build.set_defaults(handler=handle_build)
 
     deploy = subparsers.add_parser(
@@ -171,6 +176,7 @@ def handle_build(args: argparse.Namespace) -> int:
         base_image=args.base_image,
         platform=args.platform,
         push=args.push,
+        cache=not args.no_cache,
     )
     try:
         build(settings, request)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,7 @@ class BuildRequest:
     base_image: str | None = None
     platform: str | None = None
     push: bool = False
+    cache: bool = True  # False: every layer built anew (`kfn build --no-cache`)
 
 
 def write_dockerfile(settings: ProjectSettings, report: Report = report_to_stderr) -> Path:
@@ -96,6 +98,7 @@ def build(
             build_args={"BASE_IMAGE": base},
             platform=platform,
             epoch=epoch,
+            cache=request.cache,
         )
         progress(f"building {request.image}: " + " ".join(command))
         code = subprocess.call(command)
@@ -142,7 +145,11 @@ def prepare(
             wanted.append(requirement)
             installed.append(requirement)
             continue
-        local = context.build_wheel(source, deps, epoch=epoch, what=f"{name} from {source}")
+        if source.suffix == ".whl":
+            shutil.copyfile(source, deps / source.name)
+            local = context.read_wheel(deps / source.name)
+        else:
+            local = context.build_wheel(source, deps, epoch=epoch, what=f"{name} from {source}")
         wanted.append(str(local.path))
         installed.append(name + requirement[len(requirement.split(";")[0]) :])
     progress(

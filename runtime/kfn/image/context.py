@@ -9,7 +9,8 @@
 
 The project's wheel is built from a clean copy of its sources (a stale `build/` cannot
 leak into it), dependencies installed here from a local folder (kfn-host from a source
-checkout, say) are built the same way, and the rest comes from the package index as
+checkout, say) are built the same way, those installed from a local wheel file are
+copied, and the rest comes from the package index as
 wheels for the target. Every file is dated the same epoch, so the same inputs give the
 same context and the same layers; wheels built from sources are kept in kfn's cache
 (~/.cache/kfn/wheels), keyed by a digest of those sources.
@@ -244,7 +245,11 @@ def download_pip(destination: Path, *, epoch: int) -> Path:
 
 
 def local_source(name: str) -> Path | None:
-    """Where `name` was installed from, when it was installed here from a local folder."""
+    """Where `name` was installed from, when it was installed here from a local folder or wheel.
+
+    Such a distribution may be on no package index (kfn-host from a checkout, say), so
+    the build takes it from there: a folder's wheel is built, a wheel file is copied.
+    """
     try:
         distribution = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
@@ -257,12 +262,14 @@ def local_source(name: str) -> Path | None:
     except ValueError:
         return None
     url = str(direct.get("url", ""))
-    if "dir_info" not in direct or not url.startswith("file:"):
+    if not url.startswith("file:"):
         return None
-    folder = Path(url2pathname(urlparse(url).path))
-    return (
-        folder if (folder / "pyproject.toml").is_file() or (folder / "setup.py").is_file() else None
-    )
+    path = Path(url2pathname(urlparse(url).path))
+    if "archive_info" in direct:
+        return path if path.suffix == ".whl" and path.is_file() else None
+    if "dir_info" not in direct:
+        return None
+    return path if (path / "pyproject.toml").is_file() or (path / "setup.py").is_file() else None
 
 
 def app_sources(project_dir: Path, functions: Iterable[str], wheel: Wheel) -> list[Path]:
