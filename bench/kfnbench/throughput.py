@@ -119,11 +119,12 @@ def _undisturbed(
     if plan.server_cpu is None:
         return measure(plan.seconds), 0.0
     tries: list[tuple[load.LoadResult, float]] = []
-    for _ in range(quiet.ATTEMPTS if plan.quiet else 1):
+    attempts = quiet.ATTEMPTS if plan.quiet else 1
+    for attempt in range(attempts):
         with quiet.Watch(plan.server_cpu, target.process.pid, plan.load_cpu) as watch:
             result = measure(plan.seconds)
         tries.append((result, watch.foreign))
-        if watch.foreign <= quiet.DISTURBED or not plan.quiet:
+        if watch.foreign <= quiet.DISTURBED or attempt == attempts - 1:
             break
         print(f"    disturbed: {watch.foreign:.0%} of a CPU was other work; repeating")
         quiet.wait_quiet(_cpus(plan))
