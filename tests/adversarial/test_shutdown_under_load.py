@@ -87,6 +87,9 @@ def test_sigterm_under_load_acknowledges_only_finished_events_and_exits_in_time(
     async def scenario() -> float:
         limits = httpx.Limits(max_connections=CONNECTIONS + 8)
         async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+            workers = [asyncio.create_task(worker(client, n)) for n in range(CONNECTIONS)]
+            await asyncio.sleep(load_seconds - 1)
+            # The long work starts shortly before SIGTERM, so no function timeout ends it first.
             long_ones = [
                 asyncio.create_task(_send(client, outcomes, "load.work", f"long-{i}", b"60"))
                 for i in range(4)
@@ -94,8 +97,7 @@ def test_sigterm_under_load_acknowledges_only_finished_events_and_exits_in_time(
             long_ones.append(
                 asyncio.create_task(_send(client, outcomes, "load.block", "blocked-0", b"60"))
             )
-            workers = [asyncio.create_task(worker(client, n)) for n in range(CONNECTIONS)]
-            await asyncio.sleep(load_seconds)
+            await asyncio.sleep(1)
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(server.process.wait, GRACE + EXIT_MARGIN + 20)
