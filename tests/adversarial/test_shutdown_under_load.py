@@ -69,10 +69,19 @@ async def _send(
 def test_sigterm_under_load_acknowledges_only_finished_events_and_exits_in_time(
     kfn_server: Callable[..., Server], budget: Callable[[float], float], ledger: Ledger
 ) -> None:
-    server = kfn_server(
-        "tests.adversarial.load_app", {"KFN_GRACE_PERIOD": str(GRACE), "K_SERVICE": "load"}
-    )
     load_seconds = budget(2.0)
+    # The long work outlasts the load and its function timeout outlasts both: only the
+    # shutdown may cut it off, however long a run the budget asks for.
+    outlast = str(load_seconds + 60).encode()
+    wait = load_seconds + 30  # the client waits for the long work's answer through the load
+    server = kfn_server(
+        "tests.adversarial.load_app",
+        {
+            "KFN_GRACE_PERIOD": str(GRACE),
+            "K_SERVICE": "load",
+            "KFN_TIMEOUT": str(load_seconds + 120),
+        },
+    )
     outcomes = Outcomes()
     ids = itertools.count()
     stop = asyncio.Event()
@@ -86,18 +95,16 @@ def test_sigterm_under_load_acknowledges_only_finished_events_and_exits_in_time(
 
     async def scenario() -> float:
         limits = httpx.Limits(max_connections=CONNECTIONS + 8)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
-            workers = [asyncio.create_task(worker(client, n)) for n in range(CONNECTIONS)]
-            await asyncio.sleep(load_seconds - 1)
-            # The long work starts shortly before SIGTERM, so no function timeout ends it first.
+        async with httpx.AsyncClient(base_url=server.url, timeout=wait, limits=limits) as client:
             long_ones = [
-                asyncio.create_task(_send(client, outcomes, "load.work", f"long-{i}", b"60"))
+                asyncio.create_task(_send(client, outcomes, "load.work", f"long-{i}", outlast))
                 for i in range(4)
             ]
             long_ones.append(
-                asyncio.create_task(_send(client, outcomes, "load.block", "blocked-0", b"60"))
+                asyncio.create_task(_send(client, outcomes, "load.block", "blocked-0", outlast))
             )
-            await asyncio.sleep(1)
+            workers = [asyncio.create_task(worker(client, n)) for n in range(CONNECTIONS)]
+            await asyncio.sleep(load_seconds)
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(server.process.wait, GRACE + EXIT_MARGIN + 20)
