@@ -1,9 +1,19 @@
-"""Small builders for CloudEvent requests, so tests read as what they send."""
+"""Small builders for CloudEvent requests, so tests read as what they send, and probes of a host."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tests.conftest import REPO
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def binary_headers(
@@ -57,3 +67,79 @@ def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+_STARTS_THE_APP = """
+import asyncio, json, sys
+
+async def main(requests):
+    from kfn.app import App
+
+    app = App()
+    await app.startup()
+    seen = {"modules": sorted(sys.modules), "answers": []}
+    if requests:
+        import httpx
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kfn.test") as client:
+            for method, url, headers, content in requests:
+                answer = await client.request(
+                    method, url, headers=headers, content=content.encode("latin-1")
+                )
+                seen["answers"].append(
+                    {"status": answer.status_code, "text": answer.text, "modules": sorted(sys.modules)}
+                )
+    await app.shutdown()
+    print(json.dumps(seen))
+
+asyncio.run(main(json.loads(sys.argv[1])))
+"""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request to a cold app got, and which modules were imported once it had."""
+
+    status: int
+    text: str
+    modules: frozenset[str]
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """The modules a fresh process had imported when the app's startup finished, then answers."""
+
+    modules: frozenset[str]
+    answers: tuple[Answer, ...]
+
+
+def cold_start(
+    functions: str, env: Mapping[str, str] | None = None, requests: Sequence[httpx.Request] = ()
+) -> ColdStart:
+    """Start the app of `functions` in a fresh interpreter and send it `requests` over ASGI.
+
+    The test process has imported nearly everything already, so what an app imports (and
+    whether it imports a heavy library at all) is seen only in a new one. Its environment
+    is this one without any KFN_*, K_* or OTEL_* variable, plus `env`.
+    """
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("KFN_", "K_", "OTEL_"))}
+    environ.update(KFN_FUNCTIONS=functions, PYTHONPATH=str(REPO), **(env or {}))
+    asked = [[r.method, str(r.url), dict(r.headers), r.read().decode("latin-1")] for r in requests]
+    result = subprocess.run(
+        [sys.executable, "-c", _STARTS_THE_APP, json.dumps(asked)],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    return ColdStart(
+        frozenset(seen["modules"]),
+        tuple(Answer(a["status"], a["text"], frozenset(a["modules"])) for a in seen["answers"]),
+    )

@@ -9,8 +9,6 @@ before readiness.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import socket
 import subprocess
 import sys
@@ -25,48 +23,30 @@ from kfn.codec import to_http
 from kfn.config import Settings
 from kfn.testing import event
 from tests.conftest import REPO, Server, free_port
-
-STARTS_THE_APP = """
-import asyncio, json, sys
-import httpx
-from kfn.app import App
-from kfn.codec import to_http
-from kfn.testing import event
-
-async def main():
-    app = App()
-    await app.startup()
-    seen = {"at_readiness": "fastapi" in sys.modules}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://kfn.test") as client:
-        seen["readiness"] = (await client.get("/health/readiness")).status_code
-        headers, body = to_http(event("test.mixed.ping"))
-        seen["event"] = (await client.post("/events/ping", headers=headers, content=body)).status_code
-        seen["after_event"] = "fastapi" in sys.modules
-        answer = await client.get("/hello", params={"name": "kfn"})
-        seen["http"] = [answer.status_code, answer.json()]
-        seen["after_http"] = "fastapi" in sys.modules
-    await app.shutdown()
-    print(json.dumps(seen))
-
-asyncio.run(main())
-"""
+from tests.helpers import cold_start
 
 
 def _started(**env: str) -> dict[str, object]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("KFN_", "K_"))}
-    environ.update(KFN_FUNCTIONS="tests.apps.mixed", PYTHONPATH=str(REPO), **env)
-    result = subprocess.run(
-        [sys.executable, "-c", STARTS_THE_APP],
-        cwd=REPO,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    """In a fresh process: FastAPI imported or not at readiness, after an event, after HTTP."""
+    headers, body = to_http(event("test.mixed.ping"))
+    started = cold_start(
+        "tests.apps.mixed",
+        env,
+        [
+            httpx.Request("GET", "/health/readiness"),
+            httpx.Request("POST", "/events/ping", headers=headers, content=body),
+            httpx.Request("GET", "/hello", params={"name": "kfn"}),
+        ],
     )
-    seen: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
-    return seen
+    readiness, ping, hello = started.answers
+    return {
+        "at_readiness": "fastapi" in started.modules,
+        "readiness": readiness.status,
+        "event": ping.status,
+        "after_event": "fastapi" in ping.modules,
+        "http": [hello.status, hello.json()],
+        "after_http": "fastapi" in hello.modules,
+    }
 
 
 def test_on_knative_fastapi_waits_for_the_first_http_request() -> None:
