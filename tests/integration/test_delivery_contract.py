@@ -91,6 +91,16 @@ def test_a_body_over_the_limit_is_413(contract_server: Server) -> None:
     assert_problem(response, 413, "body-too-large")
 
 
+def _answer_to_a_part(server: Server, request: bytes) -> bytes:
+    """Send the start of a request, never the rest; the first bytes of the answer.
+
+    Times out, and fails, if the server waits for the rest.
+    """
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request)
+        return sock.recv(4096)
+
+
 def test_a_body_over_the_limit_is_refused_before_the_rest_arrives(
     contract_server: Server,
 ) -> None:
@@ -101,9 +111,7 @@ def test_a_body_over_the_limit_is_refused_before_the_rest_arrives(
         b"ce-specversion: 1.0\r\nce-id: big\r\nce-source: /t\r\nce-type: test.noreply\r\n"
         b"Content-Type: text/plain\r\n\r\n" + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
     )
-    with socket.create_connection(("127.0.0.1", contract_server.port), timeout=5) as sock:
-        sock.sendall(request)
-        answer = sock.recv(4096)  # times out (and fails) if the server waits for the rest
+    answer = _answer_to_a_part(contract_server, request)
     assert answer.startswith(b"HTTP/1.1 413")
     assert b"application/problem+json" in answer
 
@@ -188,13 +196,11 @@ def test_a_ce_header_sent_twice_is_400(contract_server: Server) -> None:
     assert "ce-id" in problem["detail"]
 
 
-def test_a_body_over_the_limit_in_one_piece_without_content_length_is_413(
-    contract_server: Server,
-) -> None:
-    """Chunked and complete in one write: the server reads it whole, then measures it."""
-    chunk = b"z" * 100_001
+def _in_one_piece(server: Server, size: int) -> tuple[bytes, bytes]:
+    """POST `size` bytes chunked and complete in one write; the answer's head and body."""
+    chunk = b"z" * size
     answer = raw_request(
-        contract_server.port,
+        server.port,
         b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
         b"ce-specversion: 1.0\r\nce-id: whole\r\nce-source: /t\r\nce-type: test.noreply\r\n"
         b"Content-Type: text/plain\r\n\r\n"
@@ -203,7 +209,15 @@ def test_a_body_over_the_limit_in_one_piece_without_content_length_is_413(
         + b"\r\n0\r\n\r\n",
     )
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 413 "), answer[:300]
+    return head, body
+
+
+def test_a_body_over_the_limit_in_one_piece_without_content_length_is_413(
+    contract_server: Server,
+) -> None:
+    """Chunked and complete in one write: the server reads it whole, then measures it."""
+    head, body = _in_one_piece(contract_server, 100_001)
+    assert head.startswith(b"HTTP/1.1 413 "), head
     assert json.loads(body)["type"].endswith(":body-too-large")
 
 
@@ -261,17 +275,8 @@ def test_a_body_of_exactly_the_limit_is_accepted(contract_server: Server) -> Non
 def test_a_body_of_exactly_the_limit_in_one_piece_without_content_length_is_accepted(
     contract_server: Server,
 ) -> None:
-    chunk = b"z" * 100_000
-    answer = raw_request(
-        contract_server.port,
-        b"POST / HTTP/1.1\r\nHost: test\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
-        b"ce-specversion: 1.0\r\nce-id: whole\r\nce-source: /t\r\nce-type: test.noreply\r\n"
-        b"Content-Type: text/plain\r\n\r\n"
-        + f"{len(chunk):x}\r\n".encode()
-        + chunk
-        + b"\r\n0\r\n\r\n",
-    )
-    assert answer.startswith(b"HTTP/1.1 202 "), answer[:300]
+    head, _ = _in_one_piece(contract_server, 100_000)
+    assert head.startswith(b"HTTP/1.1 202 "), head
 
 
 def test_a_content_length_over_the_limit_is_refused_before_the_body_arrives(
@@ -283,7 +288,5 @@ def test_a_content_length_over_the_limit_is_refused_before_the_body_arrives(
         b"ce-specversion: 1.0\r\nce-id: declared\r\nce-source: /t\r\nce-type: test.noreply\r\n"
         b"Content-Type: text/plain\r\n\r\nxxxxxxxxxx"
     )
-    with socket.create_connection(("127.0.0.1", contract_server.port), timeout=5) as sock:
-        sock.sendall(request)
-        answer = sock.recv(4096)  # times out (and fails) if the server waits for the body
+    answer = _answer_to_a_part(contract_server, request)
     assert answer.startswith(b"HTTP/1.1 413 ")

@@ -181,16 +181,28 @@ def test_sigterm_drains_in_flight_events_and_exits_zero(kfn_server: Start) -> No
     assert "shutdown hook ran" in server.logs()
 
 
-def test_work_past_the_grace_period_is_cut_off_with_503_and_named_once(kfn_server: Start) -> None:
-    server = kfn_server("tests.apps.contract", {"KFN_GRACE_PERIOD": "1"})
+@pytest.mark.parametrize(
+    ("functions", "type_", "function", "exits"),
+    [
+        ("tests.apps.contract", "test.sleep", "sleeper", {0}),
+        # A thread cannot be cut off: 0 when it no longer holds the interpreter's exit,
+        # 1 when the watchdog ended the process.
+        ("tests.adversarial.load_app", "load.block", "block", {0, 1}),
+    ],
+    ids=["async", "sync"],
+)
+def test_work_past_the_grace_period_is_cut_off_with_503_and_named_once(
+    kfn_server: Start, functions: str, type_: str, function: str, exits: set[int]
+) -> None:
+    server = kfn_server(functions, {"KFN_GRACE_PERIOD": "1"})
 
     async def scenario() -> tuple[httpx.Response, float]:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             stuck = asyncio.create_task(
-                client.post("/", headers=binary_headers("test.sleep", id_="stuck-1"), content=b"30")
+                client.post("/", headers=binary_headers(type_, id_="stuck-1"), content=b"60")
             )
             await asyncio.to_thread(
-                wait_until, lambda: in_flight(server, "sleeper") == 1, "the event in flight"
+                wait_until, lambda: in_flight(server, function) == 1, "the work in flight"
             )
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
@@ -202,38 +214,12 @@ def test_work_past_the_grace_period_is_cut_off_with_503_and_named_once(kfn_serve
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.json()["type"] == "urn:kfn:problem:shutting-down"
-    assert server.process.returncode == 0
+    assert server.process.returncode in exits
     assert seconds < 1 + EXIT_MARGIN + 2, seconds  # slack for a busy machine
     logs = server.logs()
     assert "shutdown hook ran" in logs
     cut_off = [line for line in logs.splitlines() if "grace period over" in line]
-    assert len(cut_off) == 1 and "sleeper" in cut_off[0] and "stuck-1" in cut_off[0]
-
-
-def test_a_sync_function_past_the_grace_period_does_not_hold_the_exit(kfn_server: Start) -> None:
-    server = kfn_server("tests.adversarial.load_app", {"KFN_GRACE_PERIOD": "1"})
-
-    async def scenario() -> tuple[httpx.Response, float]:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            blocked = asyncio.create_task(
-                client.post("/", headers=binary_headers("load.block", id_="b-1"), content=b"60")
-            )
-            await asyncio.to_thread(
-                wait_until, lambda: in_flight(server, "block") == 1, "the thread in flight"
-            )
-            signalled = time.monotonic()
-            server.process.send_signal(signal.SIGTERM)
-            response = await blocked
-            await asyncio.to_thread(server.process.wait, 30)
-            return response, time.monotonic() - signalled
-
-    response, seconds = asyncio.run(scenario())
-    assert response.status_code == 503
-    assert response.json()["type"] == "urn:kfn:problem:shutting-down"
-    assert seconds < 1 + EXIT_MARGIN + 2, seconds
-    # 0 when the thread no longer holds the interpreter's exit, 1 when the watchdog ended it
-    assert server.process.returncode in (0, 1)
-    assert "shutdown hook ran" in server.logs()
+    assert len(cut_off) == 1 and function in cut_off[0] and "stuck-1" in cut_off[0]
 
 
 def unready(server: Server) -> bool:
