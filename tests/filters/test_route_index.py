@@ -15,7 +15,7 @@ from kfn.dispatch import Dispatcher
 from kfn.filters import AllOf, Filter, build_filter, cesql, exact, prefix
 from kfn.metrics import Metrics
 from kfn.routing import Router
-from tests.filters.test_trigger_parity import (
+from tests.filters.strategies import (
     CESQL_VALUES,
     TEXT,
     events_near,
