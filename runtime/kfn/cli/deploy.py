@@ -154,6 +154,7 @@ def handle_manifests(args: argparse.Namespace) -> int:
 
 
 def handle_build(args: argparse.Namespace) -> int:
+    from kfn.deploy import requirements
     from kfn.deploy import settings as settings_module
     from kfn.deploy.errors import DeployError
     from kfn.image import BuildError
@@ -161,8 +162,11 @@ def handle_build(args: argparse.Namespace) -> int:
 
     try:
         settings = settings_module.load(Path(args.project))
+        needs = requirements.check(settings)
     except DeployError as error:
         raise CommandError(str(error)) from None
+    for warning in needs:
+        print(f"kfn: warning: {warning}", file=sys.stderr)
     image = args.image or settings.image
     if not image:
         raise CommandError("no image: pass --image REF, or set [tool.kfn] image in pyproject.toml")
@@ -255,11 +259,12 @@ def _check_cluster(base: list[str], generation: Generation) -> None:
 
 
 def _generate(args: argparse.Namespace) -> tuple[ProjectSettings, Generation]:
-    from kfn.deploy import generate
+    from kfn.deploy import generate, requirements
     from kfn.deploy.errors import DeployError
 
     try:
         settings, registry = generate.load_project(Path(args.project))
+        needs = requirements.check(settings)
         if args.namespace:
             _check_namespace(args.namespace)
             settings = replace(settings, namespace=args.namespace)
@@ -268,7 +273,7 @@ def _generate(args: argparse.Namespace) -> tuple[ProjectSettings, Generation]:
         generation = generate.generate(settings, registry, image=args.image)
     except DeployError as error:
         raise CommandError(str(error)) from None
-    for warning in generation.warnings:
+    for warning in [*needs, *generation.warnings]:
         print(f"kfn: warning: {warning}", file=sys.stderr)
     return settings, generation
 

@@ -77,7 +77,10 @@ def handle(args: argparse.Namespace) -> int:
 
     from kfn.server import serve
 
-    code = serve(settings, host=args.host, reload=args.reload)
+    try:
+        code = serve(settings, host=args.host, reload=args.reload)
+    except SystemExit as stop:  # uvicorn exits (3) when the app's startup failed
+        code = stop.code if isinstance(stop.code, int) else 1
     if code:
         print("kfn: the app did not start (see the error above)", file=sys.stderr)
     return code
