@@ -149,11 +149,10 @@ def test_timeout_seconds_is_capped_at_knatives_maximum_with_a_warning() -> None:
         unit.timeout_seconds([])
 
 
-def test_a_configured_timeout_must_exceed_the_functions_and_warns_below_the_drain() -> None:
+def test_a_configured_timeout_must_exceed_the_functions_and_leave_the_pod_time_to_stop() -> None:
     (unit,) = plan(_timeout_app(10), make_settings(**{"timeout-seconds": 10}))
     with pytest.raises(DeployError, match="must be above function 'slow'"):
         unit.timeout_seconds([])
-    warnings: list[str] = []
     (unit,) = plan(_timeout_app(10), make_settings(**{"timeout-seconds": 20}))
-    assert unit.timeout_seconds(warnings) == 20
-    assert "below Knative's 30 s drain" in warnings[0]
+    with pytest.raises(DeployError, match="30 s drain before SIGTERM"):
+        unit.timeout_seconds([])

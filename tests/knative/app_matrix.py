@@ -97,6 +97,7 @@ def every_event_option() -> App:
         "delivery": {"retry": 5, "timeout": "2s", "dead-letter-sink": "http://dlq.default.svc"},
         "container-concurrency": 4,
         "timeout-seconds": 90,
+        "grace-period": "20s",
         "service-account": "reports-runner",
         "idempotency": {"store": {"secret": "reports-redis", "key": "url"}, "ttl": "2h"},
     }
@@ -168,6 +169,7 @@ def private_groups() -> App:
                 "config-maps": ["beta-config"],
                 "container-concurrency": 1,
                 "timeout-seconds": 120,
+                "grace-period": 45,
                 "service-account": "beta-runner",
             },
         },

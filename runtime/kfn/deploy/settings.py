@@ -8,6 +8,7 @@
     functions = ["functions"]     # the modules to load (KFN_FUNCTIONS)
     port = 8080                   # where `kfn run` listens and `kfn invoke` sends, locally
     secrets = ["shop-db"]         # every key of these Secrets becomes an env var
+    grace-period = "20s"          # KFN_GRACE_PERIOD; timeoutSeconds leaves the pod room for it
 
     [tool.kfn.scale]              # autoscaling.knative.dev/<key> annotations
     max-scale = 5
@@ -177,6 +178,7 @@ def _unit(table: UnitTable, base: UnitSettings, where: str) -> UnitSettings:
             base.timeout_seconds if table.timeout_seconds is None else table.timeout_seconds
         ),
         service_account=table.service_account or base.service_account,
+        grace_period=base.grace_period if table.grace_period is None else table.grace_period,
     )
 
 

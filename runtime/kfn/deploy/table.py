@@ -42,6 +42,7 @@ MANAGED_ENV = frozenset(
         IDEMPOTENCY_TTL_ENV,
         "KFN_OIDC_AUDIENCE",
         "KFN_EVENT_ENDPOINTS",
+        "KFN_GRACE_PERIOD",
     }
 )
 """Env vars kfn sets itself, which `[tool.kfn.env]` may not."""
@@ -148,8 +149,8 @@ def _env_name(name: object) -> object:
         raise ValueError("is reserved; Knative sets it in every container")
     if name in MANAGED_ENV:
         raise ValueError(
-            "is set by kfn itself (use [tool.kfn] functions, [tool.kfn.idempotency], "
-            "service= on the decorators, or emits=)"
+            "is set by kfn itself (use [tool.kfn] functions, grace-period, "
+            "[tool.kfn.idempotency], service= on the decorators, or emits=)"
         )
     return name
 
@@ -190,17 +191,25 @@ def _iso_duration(allow_zero: bool) -> Callable[[object], str]:
     return convert
 
 
-def _ttl(raw: object) -> str:
-    from kfn._errors import ConfigError
-    from kfn.config import parse_duration
+def _host_duration(name: str, example: str) -> Callable[[object], str]:
+    """A duration as the host reads it from `name` (kept as written, for the env var)."""
 
-    try:
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise ConfigError("not a duration")
-        parse_duration(IDEMPOTENCY_TTL_ENV, str(raw))
-    except ConfigError:
-        raise ValueError("must be a duration such as '1h', '30m' or 3600") from None
-    return str(raw).strip()
+    def check(raw: object) -> str:
+        from kfn._errors import ConfigError
+        from kfn.config import parse_duration
+
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                raise ConfigError("not a duration")
+            parse_duration(name, str(raw))
+        except ConfigError:
+            raise ValueError(f"must be a duration such as {example}") from None
+        return str(raw).strip()
+
+    return check
+
+
+_ttl = _host_duration(IDEMPOTENCY_TTL_ENV, "'1h', '30m' or 3600")
 
 
 def _absolute_uri(value: object) -> object:
@@ -281,6 +290,9 @@ Folder = Annotated[str, BeforeValidator(_text), AfterValidator(_output)]
 Port = Annotated[int, BeforeValidator(_whole(1, 65535))]
 Concurrency = Annotated[int, BeforeValidator(_whole(0, 1000))]
 TimeoutSeconds = Annotated[int, BeforeValidator(_whole(1, 600))]
+GracePeriod = Annotated[
+    str, BeforeValidator(_host_duration("KFN_GRACE_PERIOD", "'20s', '1m' or 45"))
+]
 Retry = Annotated[int, BeforeValidator(_whole(0, 2**31 - 1))]
 Backoff = Annotated[str, BeforeValidator(_iso_duration(allow_zero=True))]
 Timeout = Annotated[str, BeforeValidator(_iso_duration(allow_zero=False))]
@@ -389,6 +401,7 @@ class UnitTable(Table):
     config_maps: Names | None = None
     container_concurrency: Concurrency | None = None
     timeout_seconds: TimeoutSeconds | None = None
+    grace_period: GracePeriod | None = None
     service_account: Dns1123Name | None = None
 
 

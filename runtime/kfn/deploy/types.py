@@ -72,6 +72,7 @@ class UnitSettings:
     config_maps: tuple[str, ...] = ()
     container_concurrency: int = 0
     timeout_seconds: int | None = None  # None: derived from the functions' timeouts
+    grace_period: str | None = None  # KFN_GRACE_PERIOD as written; None: the host's default
     service_account: str | None = None
 
     def annotations(self) -> dict[str, str]:

@@ -26,7 +26,7 @@ from kfn._errors import ConfigError
 from kfn._units import functions_of_unit
 from kfn.config import Settings as HostSettings
 from kfn.config import parse_duration
-from kfn.deploy import defaults, formats
+from kfn.deploy import defaults, formats, grace
 from kfn.deploy.errors import DeployError
 from kfn.deploy.settings import ProjectSettings, UnitSettings
 from kfn.registry import EventFunction, FunctionSpec, HttpFunction, Registry, where_defined
@@ -111,13 +111,13 @@ class ServiceUnit:
         """The revision's timeoutSeconds: above the longest function timeout, plus the drain.
 
         It is also the pod's terminationGracePeriodSeconds, which must cover Knative's
-        30 s drain before SIGTERM and then the in-flight functions (CONTRACT.md "Lifecycle,
-        SIGTERM and graceful shutdown").
+        30 s drain before SIGTERM and then the host's grace period and exit (kfn.deploy.grace).
         """
         longest, owner = self.longest_timeout()
+        to_stop = grace.check_fits_knative(self.name, self.settings)
         configured = self.settings.timeout_seconds
         if configured is None:
-            wanted = math.ceil(longest) + DRAIN_SECONDS
+            wanted = max(math.ceil(longest) + DRAIN_SECONDS, to_stop)
             if wanted > MAX_TIMEOUT_SECONDS:
                 if longest >= MAX_TIMEOUT_SECONDS:
                     raise DeployError(
@@ -135,11 +135,7 @@ class ServiceUnit:
                 f"timeout-seconds = {configured} for Service {self.name!r} must be above "
                 f"function {owner!r}'s timeout of {longest:g} s, or Knative cuts it off first"
             )
-        if configured < DRAIN_SECONDS:
-            warnings.append(
-                f"Service {self.name!r}: timeout-seconds = {configured} is below Knative's "
-                f"{DRAIN_SECONDS} s drain; pods are killed before in-flight work can finish"
-            )
+        grace.check_timeout(self.name, configured, self.settings)
         return configured
 
 

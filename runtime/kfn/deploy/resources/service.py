@@ -10,6 +10,7 @@ from typing import Any
 
 from kfn._probes import LIVENESS_PATH, READINESS_PATH
 from kfn.config import DEFAULT_FUNCTIONS, DEFAULT_PORT
+from kfn.deploy.grace import GRACE_PERIOD_ENV
 from kfn.deploy.knative import VISIBILITY_LABEL
 from kfn.deploy.resources import common
 from kfn.deploy.settings import IDEMPOTENCY_STORE_ENV, EnvVar, ProjectSettings
@@ -135,6 +136,9 @@ def _env(unit: ServiceUnit, settings: ProjectSettings) -> list[dict[str, Any]]:
         env.append({"name": "KFN_EVENT_ENDPOINTS", "value": "false"})
     elif settings.sender_identity:
         env.append({"name": "KFN_OIDC_AUDIENCE", "value": common.audience(settings, unit.name)})
+    if unit.settings.grace_period is not None:
+        # timeoutSeconds leaves the pod room for it (kfn.deploy.grace).
+        env.append({"name": GRACE_PERIOD_ENV, "value": unit.settings.grace_period})
     env.extend(_variable(variable) for variable in unit.settings.env)
     return env
 
