@@ -2,6 +2,8 @@
 
 Flags follow Knative's `func invoke`: --target, --mode, --type, --source, --id,
 --subject, --data or --file, --content-type, and -e name=value for extensions.
+A host that checks sender identity needs a token: --token, --token-file (as a
+Kubernetes pod has its tokens) or KFN_INVOKE_TOKEN, sent as `Authorization: Bearer`.
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from kfn._errors import CommandError
+
+TOKEN_ENV = "KFN_INVOKE_TOKEN"
+_TOKEN = re.compile(r"[!-~]+")
+"""A bearer token is one word of printable ASCII (RFC 6750's b64token, and JWTs, are)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -60,6 +68,16 @@ def add_parser(subparsers: Any) -> None:
         metavar="NAME=VALUE",
         help="an extension attribute; repeat for more",
     )
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        help=f"send `Authorization: Bearer TOKEN` (sender identity; default: ${TOKEN_ENV})",
+    )
+    token.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="read the bearer token from this file (a projected service-account token, say)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
     parser.set_defaults(handler=handle)
 
@@ -73,6 +91,32 @@ def _body(args: argparse.Namespace) -> bytes | None:
         except OSError as error:
             raise CommandError(f"cannot read --file {args.file}: {error.strerror}") from None
     return args.data.encode() if args.data is not None else None
+
+
+def bearer_token(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """The token to send: --token, else --token-file's content, else $KFN_INVOKE_TOKEN."""
+    token: str
+    if args.token is not None:
+        where, token = "--token", str(args.token)
+    elif args.token_file is not None:
+        where = f"--token-file {args.token_file}"
+        try:
+            with open(args.token_file, encoding="utf-8") as handle:
+                token = handle.read()
+        except OSError as error:
+            raise CommandError(f"cannot read {where}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{where} is not a text file") from None
+    elif environ.get(TOKEN_ENV):
+        where, token = TOKEN_ENV, environ[TOKEN_ENV]
+    else:
+        return None
+    token = token.strip()
+    if not token:
+        raise CommandError(f"{where}: the token is empty")
+    if not _TOKEN.fullmatch(token):
+        raise CommandError(f"{where}: a bearer token is one word of printable ASCII")
+    return token
 
 
 def build_event(args: argparse.Namespace, body: bytes | None) -> Any:
@@ -118,6 +162,7 @@ def handle(args: argparse.Namespace) -> int:
     from kfn.codec import Mode, to_http
 
     body = _body(args)
+    token = bearer_token(args, os.environ)
     port = project.port(args.port, project.load(), os.environ)
     target = args.target or f"http://127.0.0.1:{port}/"
     headers: dict[str, str] = {}
@@ -132,6 +177,8 @@ def handle(args: argparse.Namespace) -> int:
         pairs, content = to_http(event, Mode(args.mode))
         headers = dict(pairs)
         print(f"> {args.mode} event {event.get_type()} id={event.get_id()}", file=sys.stderr)
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
     try:
         response = httpx.request(
             method, target, headers=headers, content=content, timeout=args.timeout
@@ -139,7 +186,22 @@ def handle(args: argparse.Namespace) -> int:
     except httpx.HTTPError as error:
         raise CommandError(f"cannot reach {target}: {error}") from None
     print_response(response)
+    if response.status_code == 401:
+        print(f"kfn: {refusal(response, sent_token=token is not None)}", file=sys.stderr)
     return 0 if response.is_success else 1
+
+
+def refusal(response: Any, *, sent_token: bool) -> str:
+    """One line for a 401: the token the host wants, or why it refused the one sent."""
+    if not sent_token:
+        return (
+            "the host requires a sender-identity token: pass --token TOKEN or "
+            f"--token-file PATH, or set {TOKEN_ENV}"
+        )
+    detail = ""
+    with contextlib.suppress(ValueError, AttributeError):
+        detail = " ".join(str(response.json().get("detail") or "").split())
+    return f"the host refused the token: {detail or 'it gave no reason'}"
 
 
 def print_response(response: Any) -> None:
