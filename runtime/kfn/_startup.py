@@ -41,6 +41,11 @@ class Parts:
 def wire(settings: Settings, registry: Registry, lifecycle: Lifecycle, metrics: Metrics) -> Parts:
     """Build routes and the sink; raises RegistrationError or StartupError."""
     dispatcher = Dispatcher(registry, settings, metrics, lifecycle.in_flight)
+    if not settings.k_service:
+        # Off Knative, models that defer their build are built now, so a broken one stops
+        # the start here instead of failing its events once deployed (kfn.binding).
+        for target in dispatcher.targets.values():
+            target.binding.build()
     router = Router(dispatcher)
     backpressure = Backpressure(lifecycle, lifecycle.in_flight, settings.max_in_flight)
     http_app: HttpSide | None = None

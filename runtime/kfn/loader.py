@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
 import traceback
 
@@ -20,8 +19,8 @@ def load_functions(modules: tuple[str, ...], registry: Registry, *, check: bool 
     """Import the modules and refuse an app that registers no function.
 
     With `check`, also check every function the way the host does when it starts
-    (signatures, replies, routes); the host itself checks them as it builds its
-    dispatcher and routes, with the same errors.
+    off Knative (signatures, replies, routes, models that defer their build); the
+    host itself checks them as it builds its dispatcher and routes, with the same errors.
     """
     before = set(sys.modules)
     load_modules(modules)
@@ -36,6 +35,8 @@ def load_functions(modules: tuple[str, ...], registry: Registry, *, check: bool 
 
 def _nothing_registered(modules: tuple[str, ...], before: set[str]) -> str:
     """Which modules were imported, and which modules of a package were not."""
+    import pkgutil  # only for this message: not on the way to a start
+
     imported = [
         name
         for name in sorted(set(sys.modules) - before)
@@ -66,7 +67,7 @@ def check_functions(registry: Registry) -> None:
     from kfn.binding import bind
 
     for spec in registry.event_functions:
-        bind(spec)
+        bind(spec).build()
     if registry.http_functions:
         from kfn.http_routes import build_http_app
 
