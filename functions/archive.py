@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from kfn.filters import prefix
 
 def archive_file() -> Path:
     """Where the archive goes: $SHOP_ARCHIVE, or shop-orders.jsonl in the temp directory."""
+    import tempfile  # here, not at import: only the first archived event needs it
+
     return Path(os.environ.get("SHOP_ARCHIVE", Path(tempfile.gettempdir()) / "shop-orders.jsonl"))
 
 
