@@ -7,10 +7,16 @@ event (`POST /events/audit`) and once with `GET /hello`, beside func-python's
 CloudEvent flavour (the event anchor) and bare FastAPI on uvicorn (the HTTP anchor).
 A third kfn probe sends the event and then the GET on the same fresh process: the
 time to that HTTP answer, i.e. what an HTTP request pays when an event woke the
-instance. The systems are interleaved, the order rotated per round; medians and
-the two target ratios are printed as JSON.
+instance. A fourth starts the event-only app (bench/apps/kfn_events), which is to
+stay at or below func-python. The systems are interleaved, the order rotated per
+round; medians and the target ratios are printed as JSON.
 
     python bench/coldstart_mixed.py --python bench/.venv/bin/python --runs 15
+    python bench/coldstart_mixed.py --baseline ../other-checkout   # before/after, one run
+
+`--baseline` adds the first event and the first HTTP answer of the example app as
+another checkout (its runtime/ and functions/) serves it, interleaved with the
+rest, so a change is measured against its parent under the same load.
 
 `--python` is an interpreter with the bench's packages (bench/run.py builds
 bench/.venv); kfn itself is imported from this checkout's runtime/ (PYTHONPATH).
@@ -51,12 +57,23 @@ class Probe:
     steps: tuple[tuple[str, Request], ...]
 
 
-def _servers(python: str) -> dict[str, Server]:
+def _kfn(key: str, python: str, checkout: Path, cwd: Path, functions: str = "") -> Server:
+    venv = Path(python).resolve().parent.parent
+    env: tuple[tuple[str, str], ...] = (
+        ("PORT", "{port}"),
+        ("PYTHONPATH", str(checkout / "runtime")),
+    )
+    if functions:
+        env += (("KFN_FUNCTIONS", functions),)
+    return Server(key, (python, "-m", "kfn", "run", "--host", HOST), cwd, venv, env)
+
+
+def _servers(python: str, baseline: Path | None) -> dict[str, Server]:
     venv = Path(python).resolve().parent.parent
     uvicorn = str(Path(python).parent / "uvicorn")
-    kfn_env = (("PORT", "{port}"), ("PYTHONPATH", str(ROOT / "runtime")))
-    return {
-        "kfn": Server("kfn", (python, "-m", "kfn", "run", "--host", HOST), ROOT, venv, kfn_env),
+    table = {
+        "kfn": _kfn("kfn", python, ROOT, ROOT),
+        "kfn/events": _kfn("kfn/events", python, ROOT, BENCH / "apps", "kfn_events"),
         "func-python": Server(
             "func-python",
             (python, "func_python_cloudevent.py"),
@@ -71,6 +88,9 @@ def _servers(python: str) -> dict[str, Server]:
             venv,
         ),
     }
+    if baseline is not None:
+        table["baseline"] = _kfn("baseline", python, baseline, baseline)
+    return table
 
 
 PROBES = (
@@ -79,6 +99,18 @@ PROBES = (
     Probe("kfn http after event", "kfn", (("/events/audit", EVENT), ("/hello", GET))),
     Probe("func-python event", "func-python", (("/", EVENT),)),
     Probe("fastapi http", "fastapi", (("/hello", GET),)),
+    Probe("kfn event-only", "kfn/events", (("/events/ack", EVENT),)),
+)
+BASELINE_PROBES = (
+    Probe("baseline event", "baseline", (("/events/audit", EVENT),)),
+    Probe("baseline http", "baseline", (("/hello", GET),)),
+)
+RATIOS = (
+    ("first_event_vs_func_python", "kfn event", "func-python event"),
+    ("first_http_vs_fastapi", "kfn http", "fastapi http"),
+    ("event_only_vs_func_python", "kfn event-only", "func-python event"),
+    ("first_event_vs_baseline", "kfn event", "baseline event"),
+    ("first_http_vs_baseline", "kfn http", "baseline http"),
 )
 
 
@@ -109,10 +141,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--cpu", type=int, default=None, help="pin every server to this CPU")
     parser.add_argument("--only", nargs="*", help="probe names to run (default: all)")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout of kfn to measure beside this one"
+    )
     args = parser.parse_args()
-    table = _servers(args.python)
+    baseline = args.baseline.resolve() if args.baseline else None
+    table = _servers(args.python, baseline)
     servers.precompile(ROOT / "runtime", ROOT / "functions", BENCH / "apps")
-    probes = [p for p in PROBES if not args.only or p.name in args.only]
+    every: tuple[Probe, ...] = PROBES
+    if baseline is not None:
+        servers.precompile(baseline / "runtime", baseline / "functions")
+        every += BASELINE_PROBES
+    probes = [p for p in every if not args.only or p.name in args.only]
     runs: dict[str, list[float]] = {p.name: [] for p in probes}
     cpu: dict[str, list[float]] = {p.name: [] for p in probes}
     with tempfile.TemporaryDirectory(prefix="kfn-cold-") as logs:
@@ -129,14 +169,9 @@ def main() -> None:
     for label, measured in (("wall", runs), ("cpu", cpu)):
         medians = {name: round(statistics.median(values), 1) for name, values in measured.items()}
         result[f"{label}_median_ms"] = medians
-        if "kfn event" in medians and "func-python event" in medians:
-            result[f"{label}_first_event_vs_func_python"] = round(
-                medians["kfn event"] / medians["func-python event"], 3
-            )
-        if "kfn http" in medians and "fastapi http" in medians:
-            result[f"{label}_first_http_vs_fastapi"] = round(
-                medians["kfn http"] / medians["fastapi http"], 3
-            )
+        for ratio, numerator, denominator in RATIOS:
+            if numerator in medians and denominator in medians:
+                result[f"{label}_{ratio}"] = round(medians[numerator] / medians[denominator], 3)
     print(json.dumps(result, indent=2))
 
 
