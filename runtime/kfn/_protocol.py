@@ -34,7 +34,6 @@ from uvicorn.server import ServerState
 
 from kfn import logs
 from kfn._asgi import Receive, Scope, Send, respond_problem
-from kfn._throttle import log_refusal
 from kfn.config import Settings
 from kfn.problems import Problem
 
@@ -52,6 +51,18 @@ TOO_MANY_CONNECTIONS = Problem(
 INVALID_HTTP = Problem(400, "invalid-http", "the request is not valid HTTP/1.1")
 HEADER_TIMEOUT = Problem(408, "header-timeout", "the request's headers did not arrive in time")
 BODY_TIMEOUT = Problem(408, "body-timeout", "the request's body did not arrive in time")
+
+
+def log_refusal(problem: Problem, **fields: Any) -> None:
+    """A refusal at WARNING, a flood of one kind as one line per interval with the count."""
+    logs.limited(
+        f"refused:{problem.kind}",
+        logging.WARNING,
+        problem.detail,
+        status=problem.status,
+        problem=problem.kind,
+        **fields,
+    )
 
 
 @dataclass(frozen=True)

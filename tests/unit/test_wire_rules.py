@@ -205,6 +205,16 @@ def test_limited_without_a_loop_reports_on_the_next_call_or_at_flush(
     assert records[-1].fields["suppressed"] == 4  # type: ignore[attr-defined]
 
 
+def test_limited_holds_back_each_key_on_its_own(records: list[logging.LogRecord]) -> None:
+    for _ in range(3):
+        logs.limited("unit:one", logging.WARNING, "one", interval=60)
+        logs.limited("unit:two", logging.WARNING, "two", interval=60)
+    assert [r.getMessage() for r in records] == ["one", "two"]
+    logs.flush_limited()
+    summaries = sorted((r.getMessage(), r.fields["suppressed"]) for r in records[2:])  # type: ignore[attr-defined]
+    assert summaries == [("one (2 more in 60s)", 2), ("two (2 more in 60s)", 2)]
+
+
 def test_log_fields_are_clipped(records: list[logging.LogRecord]) -> None:
     logs.event(logging.WARNING, "m" * 10_000, event_id="i" * 10_000)
     (record,) = records
