@@ -16,7 +16,9 @@ Every answer it sends is problem+json, a request that is not HTTP included. One
 sweep per server checks every connection's deadline a few times per the shortest
 timeout, so a request arms no timer of its own. After a refusal the connection
 lingers a moment, reading and dropping what the client still sends, so that the
-client reads the answer instead of a reset.
+client reads the answer instead of a reset. Each refusal answered is counted on
+/metrics (`kfn_http_refused_total`, by reason) and logged at WARNING, a flood of
+one reason as one line per interval with the count held back (`kfn.logs.limited`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from uvicorn.server import ServerState
 from kfn import logs
 from kfn._asgi import Receive, Scope, Send, respond_problem
 from kfn.config import Settings
+from kfn.metrics import HTTP_REFUSALS
 from kfn.problems import Problem
 
 LINGER_SECONDS = 2.0
@@ -51,10 +54,22 @@ TOO_MANY_CONNECTIONS = Problem(
 INVALID_HTTP = Problem(400, "invalid-http", "the request is not valid HTTP/1.1")
 HEADER_TIMEOUT = Problem(408, "header-timeout", "the request's headers did not arrive in time")
 BODY_TIMEOUT = Problem(408, "body-timeout", "the request's body did not arrive in time")
+HEADERS_TOO_LARGE = "headers-too-large"
+TOO_MANY_HEADERS = "too-many-headers"
+
+REFUSALS: dict[str, int] = {
+    **{p.kind: p.status for p in (INVALID_HTTP, HEADER_TIMEOUT, BODY_TIMEOUT)},
+    HEADERS_TOO_LARGE: 431,
+    TOO_MANY_HEADERS: 431,
+    TOO_MANY_CONNECTIONS.kind: TOO_MANY_CONNECTIONS.status,
+}
+"""Every refusal this layer answers, kind to status: the closed set of reasons on /metrics."""
+HTTP_REFUSALS.declare(REFUSALS)
 
 
-def log_refusal(problem: Problem, **fields: Any) -> None:
-    """A refusal at WARNING, a flood of one kind as one line per interval with the count."""
+def refused(problem: Problem, **fields: Any) -> None:
+    """Count a refusal on /metrics and log it, a flood of one kind as one line per interval."""
+    HTTP_REFUSALS.refuse(problem.kind, problem.status)
     logs.limited(
         f"refused:{problem.kind}",
         logging.WARNING,
@@ -152,10 +167,6 @@ class _Sweep:
 _SWEEPS: weakref.WeakKeyDictionary[ServerState, _Sweep] = weakref.WeakKeyDictionary()
 
 
-async def _too_many_connections(scope: Scope, receive: Receive, send: Send) -> None:
-    await respond_problem(send, TOO_MANY_CONNECTIONS, [(b"connection", b"close")])
-
-
 class _Refused(Exception):
     """Raised from a parser callback to stop parsing a request that is over a limit."""
 
@@ -199,12 +210,16 @@ class HttpProtocol(HttpToolsProtocol):
         self.deadline = self.loop.time() + limits.header_timeout
         self._sweep.start()
         if len(self.connections) > limits.max_connections:
-            self.app = _too_many_connections
-            log_refusal(
-                TOO_MANY_CONNECTIONS,
-                open_connections=len(self.connections),
-                max_connections=limits.max_connections,
-            )
+            self.app = self._too_many_connections
+
+    async def _too_many_connections(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app of a connection past the cap: its request is answered 503, then it closes."""
+        refused(
+            TOO_MANY_CONNECTIONS,
+            open_connections=len(self.connections),
+            max_connections=self._limits.max_connections,
+        )
+        await respond_problem(send, TOO_MANY_CONNECTIONS, [(b"connection", b"close")])
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.deadline = 0.0
@@ -231,7 +246,7 @@ class HttpProtocol(HttpToolsProtocol):
         if self._headers_done == done:
             limit = self._limits.max_header_bytes
             self._refuse(
-                Problem(431, "headers-too-large", f"the request's headers exceed {limit} bytes")
+                Problem(431, HEADERS_TOO_LARGE, f"the request's headers exceed {limit} bytes")
             )
             return
         self.data_received(data[room:])
@@ -255,7 +270,7 @@ class HttpProtocol(HttpToolsProtocol):
         if self._header_count > self._limits.max_headers:
             self._refusal = Problem(
                 431,
-                "too-many-headers",
+                TOO_MANY_HEADERS,
                 f"the request has more than {self._limits.max_headers} headers",
             )
             raise _Refused
@@ -313,7 +328,7 @@ class HttpProtocol(HttpToolsProtocol):
             content += [name, b": ", value, b"\r\n"]
         content += [b"\r\n", body]
         self.transport.write(b"".join(content))
-        log_refusal(problem, client=self.client[0] if self.client else None)
+        refused(problem, client=self.client[0] if self.client else None)
         self._lingering = True
         self.flow.resume_reading()
         if self.transport.can_write_eof():

@@ -6,6 +6,11 @@ function names are the decorated functions', `reason` is the kind of problem the
 host answered with (a fixed set), `status` an HTTP status the host chose. Recording
 is a few dict operations on the hot path; prometheus_client is imported only when
 /metrics is scraped, to render what was recorded.
+
+The refusals of the HTTP layer (`kfn._protocol`: malformed HTTP, timeouts, header
+limits, the connection cap) happen before any app sees a request, so they are
+counted per process (`HTTP_REFUSALS`, one server per process) and every app's
+/metrics shows them.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import time
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfn._errors import is_retried
@@ -46,10 +51,38 @@ def process_age() -> float | None:
 _IMPORTED = time.monotonic()
 
 
+class HttpRefusals:
+    """Requests the HTTP layer answered with a refusal, by reason and status.
+
+    The layer declares its closed set of reasons up front, so each is on /metrics
+    at 0 from the start and a rate over it needs no first refusal to exist.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+
+    def declare(self, reasons: Mapping[str, int]) -> None:
+        """Show each reason (to its status) at 0 until it is first counted."""
+        for reason, status in reasons.items():
+            self.counts.setdefault((reason, status), 0)
+
+    def refuse(self, reason: str, status: int) -> None:
+        key = (reason, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+
+HTTP_REFUSALS = HttpRefusals()
+"""This process's HTTP layer's refusals (kfn._protocol records them)."""
+
+
 class Metrics:
-    def __init__(self, in_flight: InFlight | None = None) -> None:
+    def __init__(
+        self, in_flight: InFlight | None = None, http_refusals: HttpRefusals | None = None
+    ) -> None:
         self.in_flight = in_flight if in_flight is not None else InFlight()
         """The host's one in-flight tracker: read for the gauges, never written here."""
+        self.http_refusals = http_refusals if http_refusals is not None else HTTP_REFUSALS
+        """The HTTP layer's refusals: the process's unless given."""
         self.events: defaultdict[tuple[str, str, int], int] = defaultdict(int)
         self.latency_counts: dict[str, list[int]] = {}
         self.latency_sums: defaultdict[str, float] = defaultdict(float)
@@ -175,6 +208,16 @@ class _Collector:
         for (reason, status), count in sorted(m.refused.items()):
             refused.add_metric([reason, str(status)], count)
         yield refused
+
+        http_refused = CounterMetricFamily(
+            "kfn_http_refused",
+            "Requests the HTTP layer refused before the app saw them (malformed, too slow, "
+            "headers over a limit, past the connection cap), by reason and status",
+            labels=["reason", "status"],
+        )
+        for (reason, status), count in sorted(m.http_refusals.counts.items()):
+            http_refused.add_metric([reason, str(status)], count)
+        yield http_refused
 
         if m.startup_seconds is not None:
             yield GaugeMetricFamily(
