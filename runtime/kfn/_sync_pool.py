@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any
 
@@ -34,41 +35,29 @@ from kfn._inflight import InFlight
 _QUEUED, _RUNNING, _DONE, _ABANDONED = range(4)
 
 
+@dataclass(slots=True)
+class SyncCall:
+    """What to run on a worker, for which function and event, within how many seconds.
+
+    Built once per sync call and never changed; not `frozen`, whose `__init__` is
+    several times dearer, on every call of the event path.
+    """
+
+    function: str
+    event_id: str | None
+    func: Callable[..., Any]
+    args: list[Any]
+    kwargs: dict[str, Any]
+    timeout: float
+
+
 class _Call:
     """One call on its way through the pool; `state` changes under the pool's lock."""
 
-    __slots__ = (
-        "args",
-        "context",
-        "event_id",
-        "func",
-        "function",
-        "future",
-        "kwargs",
-        "loop",
-        "started",
-        "state",
-        "stuck",
-        "timeout",
-        "timer",
-    )
+    __slots__ = ("context", "future", "loop", "request", "started", "state", "stuck", "timer")
 
-    def __init__(
-        self,
-        function: str,
-        event_id: str | None,
-        func: Callable[..., Any],
-        args: list[Any],
-        kwargs: dict[str, Any],
-        timeout: float,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self.function = function
-        self.event_id = event_id
-        self.func = func
-        self.args = args
-        self.kwargs = kwargs
-        self.timeout = timeout
+    def __init__(self, request: SyncCall, loop: asyncio.AbstractEventLoop) -> None:
+        self.request = request
         self.loop = loop
         self.context = contextvars.copy_context()
         self.future: asyncio.Future[Any] = loop.create_future()
@@ -121,24 +110,16 @@ class SyncPool:
         """(function, event id, seconds running) of every stuck call, oldest first."""
         now = time.monotonic()
         calls = sorted(self._stuck, key=lambda call: call.started)
-        return [(c.function, c.event_id, round(now - c.started, 3)) for c in calls]
+        return [(c.request.function, c.request.event_id, round(now - c.started, 3)) for c in calls]
 
     # -- calling ------------------------------------------------------------------------
 
-    async def run(
-        self,
-        function: str,
-        event_id: str | None,
-        func: Callable[..., Any],
-        args: list[Any],
-        kwargs: dict[str, Any],
-        timeout: float,
-    ) -> Any:
-        """`func(*args, **kwargs)` on a worker, in a copy of the caller's context.
+    async def run(self, request: SyncCall) -> Any:
+        """The request's `func(*args, **kwargs)` on a worker, in a copy of the caller's context.
 
-        Raises TimeoutError when it runs past `timeout` (its thread runs on), and
+        Raises TimeoutError when it runs past its `timeout` (its thread runs on), and
         Unavailable when no worker can take it (all stuck) or none picked it up
-        within `timeout`.
+        within the timeout.
         """
         if self._stopped:
             raise Unavailable("draining", "the host is shutting down")
@@ -149,8 +130,8 @@ class SyncPool:
                 "timeout; the event did not run",
             )
         loop = asyncio.get_running_loop()
-        call = _Call(function, event_id, func, args, kwargs, timeout, loop)
-        call.timer = loop.call_later(timeout, self._expire, call)
+        call = _Call(request, loop)
+        call.timer = loop.call_later(request.timeout, self._expire, call)
         self._outstanding += 1
         if self._outstanding > len(self._threads) and len(self._threads) < self._size:
             self._spawn()
@@ -199,14 +180,14 @@ class SyncPool:
                 future.set_exception(
                     Unavailable(
                         "sync-workers-busy",
-                        f"no sync worker thread was free within {call.timeout:g}s; "
+                        f"no sync worker thread was free within {call.request.timeout:g}s; "
                         "the event did not run",
                     )
                 )
             return
         call.stuck = True
         self._stuck.add(call)
-        self.in_flight.stuck_started(call.function)
+        self.in_flight.stuck_started(call.request.function)
         if not future.done():
             future.set_exception(TimeoutError())
 
@@ -214,15 +195,16 @@ class SyncPool:
         """A worker is done with the call (runs on the loop, once per call)."""
         self._outstanding -= 1
         if call.stuck:
+            request = call.request
             self._stuck.discard(call)
-            self.in_flight.stuck_ended(call.function)
+            self.in_flight.stuck_ended(request.function)
             logs.event(
                 logging.WARNING,
                 "a sync function past its timeout ended",
-                function=call.function,
-                event_id=call.event_id,
+                function=request.function,
+                event_id=request.event_id,
                 seconds=round(time.monotonic() - call.started, 3),
-                timeout_seconds=call.timeout,
+                timeout_seconds=request.timeout,
             )
             return
         if call.timer is not None:
@@ -257,10 +239,11 @@ class SyncPool:
                 call.state = _RUNNING
                 self._busy += 1
             call.started = time.monotonic()
+            request = call.request
             error: BaseException | None = None
             result: Any = None
             try:
-                result = call.context.run(call.func, *call.args, **call.kwargs)
+                result = call.context.run(request.func, *request.args, **request.kwargs)
             except BaseException as raised:
                 error = raised
             with lock:
@@ -270,4 +253,4 @@ class SyncPool:
                 call.loop.call_soon_threadsafe(self._finish, call, result, error)
             except RuntimeError:
                 pass  # the loop is closed: the process is shutting down
-            del call, result, error
+            del call, request, result, error

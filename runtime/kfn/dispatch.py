@@ -28,7 +28,7 @@ from kfn._errors import (
     is_retried,
 )
 from kfn._inflight import InFlight
-from kfn._sync_pool import SyncPool
+from kfn._sync_pool import SyncCall, SyncPool
 from kfn.binding import Binding, bind
 from kfn.config import Settings
 from kfn.metrics import Metrics
@@ -195,4 +195,6 @@ class Dispatcher:
         # it the sender is answered 504 at once while the thread, which cannot be
         # cancelled, runs on (kfn._sync_pool).
         assert self.sync_pool is not None
-        return await self.sync_pool.run(target.name, event_id, func, args, kwargs, target.timeout)
+        return await self.sync_pool.run(
+            SyncCall(target.name, event_id, func, args, kwargs, target.timeout)
+        )

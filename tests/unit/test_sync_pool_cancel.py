@@ -9,7 +9,7 @@ import pytest
 
 from kfn._errors import Unavailable
 from kfn._inflight import InFlight
-from kfn._sync_pool import SyncPool
+from kfn._sync_pool import SyncCall, SyncPool
 
 
 async def started(event: threading.Event) -> None:
@@ -28,7 +28,7 @@ def test_a_cancelled_caller_of_a_running_call_leaves_it_counted_until_it_ends() 
             gate.wait(10)
             return "done"
 
-        caller = asyncio.ensure_future(pool.run("work", "e-1", work, [], {}, 30))
+        caller = asyncio.ensure_future(pool.run(SyncCall("work", "e-1", work, [], {}, 30)))
         await started(running)
         caller.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -53,16 +53,18 @@ def test_a_cancelled_caller_of_a_queued_call_means_it_never_runs() -> None:
             running.set()
             gate.wait(10)
 
-        holder = asyncio.ensure_future(pool.run("hold", None, hold, [], {}, 30))
+        holder = asyncio.ensure_future(pool.run(SyncCall("hold", None, hold, [], {}, 30)))
         await started(running)
-        queued = asyncio.ensure_future(pool.run("late", None, ran.append, ["late"], {}, 30))
+        queued = asyncio.ensure_future(
+            pool.run(SyncCall("late", None, ran.append, ["late"], {}, 30))
+        )
         await asyncio.sleep(0.05)
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued
         gate.set()
         await holder
-        assert await pool.run("after", None, ran.append, ["after"], {}, 30) is None
+        assert await pool.run(SyncCall("after", None, ran.append, ["after"], {}, 30)) is None
         assert ran == ["after"]
         assert pool.stuck == 0
         pool.stop()
@@ -73,10 +75,10 @@ def test_a_cancelled_caller_of_a_queued_call_means_it_never_runs() -> None:
 def test_a_stopped_pool_refuses_new_calls() -> None:
     async def scenario() -> None:
         pool = SyncPool(2, InFlight())
-        assert await pool.run("f", None, sum, [[1, 2]], {}, 5) == 3
+        assert await pool.run(SyncCall("f", None, sum, [[1, 2]], {}, 5)) == 3
         assert pool.stop() == []
         with pytest.raises(Unavailable, match="shutting down"):
-            await pool.run("f", None, sum, [[1, 2]], {}, 5)
+            await pool.run(SyncCall("f", None, sum, [[1, 2]], {}, 5))
 
     asyncio.run(scenario())
 
