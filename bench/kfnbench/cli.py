@@ -24,6 +24,7 @@ from kfnbench import (
     profile,
     quiet,
     report,
+    server_instructions,
     servers,
     throughput,
 )
@@ -293,6 +294,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 server_cpu,
             )
             results["instructions"] = [c.as_dict() for c in counts]
+            print("[kfnbench] instructions per event, whole server (callgrind)", flush=True)
+            whole = server_instructions.measure(
+                systems,
+                config["instruction_events"],
+                config["instruction_warmup"],
+                work,
+                server_cpu,
+            )
+            results["server_instructions"] = [c.as_dict() for c in whole]
     if args.dispatch:
         print("[kfnbench] dispatch micro-benchmark (bench/dispatch_micro.py)", flush=True)
         results["dispatch"] = dispatch.measure(config["dispatch_rounds"], server_cpu)

@@ -8,6 +8,7 @@ step of the event path to work on.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections import Counter
@@ -20,8 +21,11 @@ from kfnbench.systems import SERVERS, SYSTEMS
 from kfnbench.workloads import WORKLOADS
 
 RATE_HZ = 250
+KFN_CODE = re.compile(r"(?:^|/)kfn/")
+"""kfn's own modules wherever they are: `runtime/kfn/` in a checkout, `kfn/` as py-spy
+names an installed package (its path relative to site-packages), never `kfnbench/` or
+`kfn_events/`."""
 AREAS = (
-    ("runtime/kfn/", "kfn runtime"),
     ("functions/", "example functions"),
     ("kfn_events", "bench functions"),
     ("floor.py", "bench functions"),
@@ -73,13 +77,15 @@ class Profile:
 def area_of(frame: str) -> str:
     """The library a frame `func (path:line)` belongs to."""
     location = frame.rsplit("(", 1)[-1]
+    if KFN_CODE.search(location):
+        return "kfn runtime"
     for needle, area in AREAS:
         if needle in location:
             return area
     return "other"
 
 
-ENTRY_FRAMES = ("runtime/kfn/cli/", "runtime/kfn/server.py")
+ENTRY_FRAMES = ("kfn/cli/", "kfn/server.py")
 """The process's entry (the CLI, uvicorn's loop): they contain everything, so say nothing."""
 
 
@@ -89,7 +95,14 @@ def _function(frame: str) -> str:
     return f"{name} ({location.rsplit(':', 1)[0]})"
 
 
-def fold(raw: str, own: str = "runtime/kfn/") -> tuple[int, Rows, Rows, Rows]:
+def _own(frame: str) -> bool:
+    """A frame of kfn's own code, not its process entry (which contains everything)."""
+    return bool(KFN_CODE.search(frame.rsplit("(", 1)[-1])) and not any(
+        entry in frame for entry in ENTRY_FRAMES
+    )
+
+
+def fold(raw: str) -> tuple[int, Rows, Rows, Rows]:
     """Samples, areas by leaf, top leaf frames, top inclusive functions of the host's code."""
     samples = 0
     areas: Counter[str] = Counter()
@@ -104,11 +117,7 @@ def fold(raw: str, own: str = "runtime/kfn/") -> tuple[int, Rows, Rows, Rows]:
         samples += count
         leaves[frames[-1]] += count
         areas[area_of(frames[-1])] += count
-        functions = {
-            _function(frame)
-            for frame in frames
-            if own in frame.rsplit("(", 1)[-1] and not any(e in frame for e in ENTRY_FRAMES)
-        }
+        functions = {_function(frame) for frame in frames if _own(frame)}
         for function in functions:
             inclusive[function] += count
     share = 100.0 / samples if samples else 0.0

@@ -117,7 +117,7 @@ def _setup(results: dict[str, Any]) -> list[str]:
             [
                 "instructions",
                 f"callgrind, {config['instruction_events']} events counted per system after "
-                f"{config['instruction_warmup']} uncounted",
+                f"{config['instruction_warmup']} uncounted, in-process and whole server",
             ]
         )
     elif meta.get("instructions_note"):
@@ -355,25 +355,38 @@ def _instructions(results: dict[str, Any]) -> list[str]:
     counts = results.get("instructions", [])
     if not counts:
         return []
+    whole = {c["system"]: c["per_event"] for c in results.get("server_instructions", [])}
     floor = next((c["per_event"] for c in counts if c["system"] == FLOOR), None)
+    whole_floor = whole.get(FLOOR)
+
+    def ratio(ours: float | None, base: float | None) -> str:
+        return f"{ours / base:.2f}" if ours and base else "-"
+
     rows = [
         [
             f"**{c['system']}**" if c["system"] == SUBJECT else c["system"],
             f"{c['per_event']:,}",
-            f"{c['per_event'] / floor:.2f}" if floor else "-",
+            ratio(c["per_event"], floor),
+            f"{whole[c['system']]:,}" if c["system"] in whole else "-",
+            ratio(whole.get(c["system"]), whole_floor),
         ]
         for c in counts
     ]
+    header = ["system", "in-process / event", "÷ floor", "whole server / event", "÷ floor"]
     return [
         "## Instructions per event (callgrind, binary event, no reply)",
         "",
-        "The app driven in-process, one request at a time, with no sockets: the host's, "
+        "*In-process:* the app driven with no sockets, one request at a time: the host's, "
         "the app's and the interpreter's instructions per event on the event path (the "
-        "server's HTTP parsing, the same for every system, is not in it). It counts work, "
-        "not time, so it repeats from run to run on a busy machine where req/s does not; "
-        "it does not see waiting (a thread hand-off's latency, the GIL).",
+        "server's HTTP parsing is not in it). *Whole server:* the server process as its "
+        "users start it, sent the same requests one at a time over one kept-alive loopback "
+        "connection: everything it does for a request, uvicorn, httptools, kfn's protocol "
+        "and the event loop included (the client is another process, not counted). Both "
+        "count work, not time, so they repeat from run to run on a busy machine where "
+        "req/s does not; they do not see waiting (a thread hand-off's latency, the GIL) or "
+        "the kernel's work.",
         "",
-        *_table(["system", "instructions / event", "÷ floor"], rows),
+        *_table(header, rows),
         "",
     ]
 

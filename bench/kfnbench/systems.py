@@ -211,7 +211,7 @@ SYSTEMS: dict[str, System] = {
             "kfn",
             "kfn run, the example app (functions/: HTTP and event functions); events to "
             "/events/<function>",
-            ("kfn", "uvicorn", "fastapi", "pydantic", "cloudevents"),
+            ("kfn-host", "uvicorn", "fastapi", "pydantic", "cloudevents"),
             VENV,
             {
                 "http-get": Route("kfn", "/hello"),
@@ -226,7 +226,7 @@ SYSTEMS: dict[str, System] = {
         System(
             "kfn-async",
             "kfn run, event-only app (bench/apps/kfn_events): async functions, no pydantic",
-            ("kfn",),
+            ("kfn-host",),
             VENV,
             _events("kfn/events", "/events/ack", Route("kfn/events", "/events/bill")),
             diagnostic=True,
@@ -234,7 +234,7 @@ SYSTEMS: dict[str, System] = {
         System(
             "kfn-sync",
             "the same app and functions as kfn-async, written as plain def (ack_sync, bill_sync)",
-            ("kfn",),
+            ("kfn-host",),
             VENV,
             _events("kfn/events", "/events/ack_sync", Route("kfn/events", "/events/bill_sync")),
             diagnostic=True,
