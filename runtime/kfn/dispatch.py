@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cloudevents.core.v1.event import CloudEvent
 
 from kfn import tracing
+from kfn._eager import call_with_timeout
 from kfn._errors import (
     Drop,
     EventDropped,
@@ -189,8 +190,7 @@ class Dispatcher:
     ) -> Any:
         func = target.spec.func
         if target.is_async:
-            async with asyncio.timeout(target.timeout):
-                return await func(*args, **kwargs)
+            return await call_with_timeout(func(*args, **kwargs), target.timeout)
         # Sync functions run on the pool's threads, which enforce the timeout: past
         # it the sender is answered 504 at once while the thread, which cannot be
         # cancelled, runs on (kfn._sync_pool).
