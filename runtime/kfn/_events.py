@@ -60,16 +60,22 @@ class EventEndpoint:
         in_flight = self.in_flight
         held: int | None = None
         event_id: str | None = None
-        received = tracing.receive(scope["headers"])
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        content_type = None
+        content_length = None
+        parent = None
+        state = None
+        for key, value in headers:  # one pass for the headers read before decoding
+            if key == b"content-type":
+                content_type = value
+            elif key == b"content-length":
+                content_length = value
+            elif key == b"traceparent":
+                parent = value
+            elif key == b"tracestate":
+                state = value if state is None else state + b"," + value
+        received = tracing.receive_values(parent, state)
         try:
-            headers: list[tuple[bytes, bytes]] = scope["headers"]
-            content_type = None
-            content_length = None
-            for key, value in headers:
-                if key == b"content-type":
-                    content_type = value
-                elif key == b"content-length":
-                    content_length = value
             mode = codec.detect_mode(content_type)
             body = await read_body(receive, self.max_body_bytes, content_length)
             events = codec.decode(mode, headers, body)

@@ -110,6 +110,11 @@ def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> TraceParent | None:
             parent = value
         elif key == b"tracestate":
             state = value if state is None else state + b"," + value
+    return from_values(parent, state)
+
+
+def from_values(parent: bytes | None, state: bytes | None) -> TraceParent | None:
+    """The trace context of a `traceparent` and a `tracestate` header value, or None."""
     if parent is None:
         return None
     found = parse_traceparent(parent.decode("latin-1"))
@@ -247,6 +252,14 @@ def receive(headers: Iterable[tuple[bytes, bytes]]) -> contextvars.Token[TracePa
     """Note the trace context of the request's headers for the invocations it causes."""
     _ended.set(None)
     return _received.set(from_headers(headers))
+
+
+def receive_values(
+    parent: bytes | None, state: bytes | None
+) -> contextvars.Token[TraceParent | None]:
+    """`receive` for a caller that has read the two headers' values already."""
+    _ended.set(None)
+    return _received.set(from_values(parent, state))
 
 
 def release(token: contextvars.Token[TraceParent | None]) -> None:

@@ -25,6 +25,13 @@ _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 _URI_REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _HEADER_TEXT = re.compile(r"[\t\x20-\x7e]*")
 """What a media type may hold to go out as a header value: printable ASCII, no CR or LF."""
+WELL_KNOWN = frozenset(
+    {
+        *("specversion", "id", "source", "type", "time"),
+        *("subject", "datacontenttype", "dataschema", "traceparent", "tracestate"),
+    }
+)
+"""Names of the spec's attributes and the tracing extension's: valid names, not checked again."""
 
 
 def canonical_string(value: Any) -> str:
@@ -83,10 +90,16 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             raise DecodingError("invalid-attribute-value", f"attribute {name!r} must be a string")
         if value == "":
             raise DecodingError("missing-attribute", f"required attribute {name!r} is empty")
+    # One scan of every string for a bad character; only when it finds one are they
+    # checked one by one, in order, so the error names the attribute as before.
+    strings = "".join([value for value in attributes.values() if isinstance(value, str)])
+    check_strings = _BAD_STRING_CHARS.search(strings) is not None
     for name, value in attributes.items():
-        check_name(name)
+        if name not in WELL_KNOWN:
+            check_name(name)
         if isinstance(value, str):
-            _check_string(name, value)
+            if check_strings:
+                _check_string(name, value)
         elif isinstance(value, bool):
             pass
         elif isinstance(value, int):
