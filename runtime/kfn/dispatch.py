@@ -107,18 +107,28 @@ class Dispatcher:
         if len(targets) == 1:
             reply = await self.call(targets[0], event)
             return [] if reply is None else [reply]
+        # Each call runs in a task, in a context of its own: the span of the one that
+        # decides is then made the ended one here, as a single call's would be.
+        contexts = [contextvars.copy_context() for _ in targets]
         outcomes = await asyncio.gather(
-            *(self.call(t, event) for t in targets), return_exceptions=True
+            *(
+                asyncio.create_task(self.call(t, event), context=c)
+                for t, c in zip(targets, contexts, strict=True)
+            ),
+            return_exceptions=True,
         )
-        failures = [o for o in outcomes if isinstance(o, BaseException)]
-        if failures:
-            unexpected = [f for f in failures if not isinstance(f, EventError)]
-            if unexpected:
-                raise unexpected[0]
-            errors = [f for f in failures if isinstance(f, EventError)]
-            errors.sort(key=lambda error: not is_retried(status_of(error)))
-            raise errors[0]
-        return [o for o in outcomes if isinstance(o, CloudEvent)]
+        failed = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, BaseException)]
+        if not failed:
+            if contexts:  # no target: nothing ran
+                tracing.adopt(contexts[-1].run(tracing.logged))
+            return [o for o in outcomes if isinstance(o, CloudEvent)]
+        unexpected = [f for f in failed if not isinstance(f[1], EventError)]
+        retried = [
+            f for f in failed if isinstance(f[1], EventError) and is_retried(status_of(f[1]))
+        ]
+        index, error = (unexpected or retried or failed)[0]
+        tracing.adopt(contexts[index].run(tracing.logged))
+        raise error
 
     @tracing.traces_invocations
     async def call(self, target: BoundFunction, event: CloudEvent) -> CloudEvent | None:

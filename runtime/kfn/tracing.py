@@ -248,6 +248,11 @@ def logged() -> Span | None:
     return _current.get() or _ended.get()
 
 
+def adopt(span: Span | None) -> None:
+    """`span` as the one that just ended in this context: a call that ran in a task of its own."""
+    _ended.set(span)
+
+
 def receive(headers: Iterable[tuple[bytes, bytes]]) -> contextvars.Token[TraceParent | None]:
     """Note the trace context of the request's headers for the invocations it causes."""
     _ended.set(None)
