@@ -38,7 +38,7 @@ fuzz: $(STAMP)
 
 # Mutation testing of the contract's modules, bounded (MINUTES), at low priority; it
 # writes mutation/RESULTS.md and is not part of `make test`.
-MINUTES ?= 25
+MINUTES ?= 45
 mutate:
 	nice -n 19 $(PYTHON) mutation/run.py --minutes $(MINUTES)
 

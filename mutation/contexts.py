@@ -1,22 +1,42 @@
-"""pytest plugin of the mutation run's map: which test files run which lines of kfn.
+"""pytest plugin of the mutation run's map: which tests run which lines of kfn, and how long each takes.
 
-Each test's lines are recorded under its file's name, in the pytest process and in the
-`kfn run` processes the test starts (they read KFN_MUTATE_TEST when coverage starts
-them; see `CONTEXT_PTH` in run.py). A mutant then runs only the files that reach it.
+In the pytest process a line is recorded under the test that ran it (its node id), so
+a mutant there runs only those tests. A `kfn run` process a test starts is labelled
+with the test's file instead (it reads KFN_MUTATE_TEST when coverage starts it; see
+`CONTEXT_PTH` in run.py): a server a module fixture starts serves every test of the
+file, so all of them are what reaches its lines. Each test's time (setup, call and
+teardown) and the tests that failed unmutated go to the JSON file KFN_MUTATE_TIMES names.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections import defaultdict
 
 import coverage
 import pytest
 
+_seconds: defaultdict[str, float] = defaultdict(float)
+_failed: set[str] = set()
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    label = item.nodeid.split("::")[0]
-    os.environ["KFN_MUTATE_TEST"] = label  # before fixtures start servers for this file
+    os.environ["KFN_MUTATE_TEST"] = item.nodeid.split("::")[0]  # before fixtures start servers
     current = coverage.Coverage.current()
     if current is not None:
-        current.switch_context(label)
+        current.switch_context(item.nodeid)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _seconds[report.nodeid] += report.duration
+    if report.failed:
+        _failed.add(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = os.environ.get("KFN_MUTATE_TIMES")
+    if path:
+        with open(path, "w") as handle:
+            json.dump({"seconds": _seconds, "failed": sorted(_failed)}, handle)

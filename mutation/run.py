@@ -1,18 +1,20 @@
 """Mutation testing of the modules that carry the delivery contract, bounded in time.
 
-    make mutate                      # or: python3 mutation/run.py --minutes 25
+    make mutate                      # or: python3 mutation/run.py --minutes 40
 
-Each run copies the tracked files to .mutate/tree (never the working tree: cosmic-ray
-mutates files in place), keeps a virtual environment in .mutate/venv with the dev
-extra and cosmic-ray, and runs one cosmic-ray session per group below, each with the
-tests that guard it and its share of the time. A first run of those tests under coverage
-maps every line to the test files that reach it (mutation/contexts.py), so each mutant
-runs only those files; a mutant on a line no test reaches survives without a run, and
-mutants inside type annotations (never evaluated: the modules use postponed
-annotations) are not generated at all. The mutants of the status-code and
-acknowledgement paths (FOCUS) all run first; the other mutants of a group are then
-sampled in a fixed random order until its time is up. The score and every surviving
-mutant, with its diff, are written to mutation/RESULTS.md.
+Each run copies the tracked files to .mutate/tree (never the working tree: a mutant is
+written into its file), keeps a virtual environment in .mutate/venv with the dev extra
+and cosmic-ray (which lists the mutants and applies them), and tests every group of
+modules below. A first run of the mapped tests under coverage records which tests reach
+each line and how long each test takes (mutation/contexts.py). A mutant then runs only
+the tests that reach its lines, fastest first, and stops at the first failure; it may
+take a few times what those tests took unmutated before it counts as killed by timeout
+(it hung). A mutant on a line no test reaches survives without a run, and mutants inside
+type annotations (never evaluated: the modules use postponed annotations) are not
+generated at all. The mutants of the status-code and acknowledgement paths (FOCUS) all
+run first; the other mutants are then sampled in a fixed random order until the time is
+up. The score, the survivors with their diffs, and those JUSTIFIED as unobservable, each
+with its reason, are written to mutation/RESULTS.md.
 
 The result is information, not a gate: CI does not run this.
 """
@@ -21,15 +23,19 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
+import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,34 +44,61 @@ WORK = ROOT / ".mutate"
 TREE = WORK / "tree"
 VENV = WORK / "venv"
 COSMIC_RAY = "cosmic-ray==8.4.6"
-PYTEST = "python -m pytest -x -q -p no:cacheprovider"
+PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
+PYTEST += ["-o", "addopts=--strict-markers --strict-config", "--no-header", "-rfE"]
+UNLABELLED = "(a process started without the test's environment)"
 CONTEXT_PTH = (
-    "import os; os.environ.get('KFN_MUTATE_TEST') and __import__('coverage').Coverage.current()"
-    " and __import__('coverage').Coverage.current().switch_context(os.environ['KFN_MUTATE_TEST'])\n"
+    "import os; __import__('coverage').Coverage.current() and __import__('coverage')"
+    ".Coverage.current().switch_context(os.environ.get('KFN_MUTATE_TEST') or "
+    f"{UNLABELLED!r})\n"
 )
 """Started by coverage's own .pth, a `kfn run` process labels its lines with its test's file."""
+SLACK, SLOWDOWN = 20.0, 3.0
+"""A mutant's tests may take SLACK seconds plus SLOWDOWN times their mapped time, then it hung."""
+CAP = [90.0]
+"""The most seconds one mutant may take (--mutant-seconds): past it, undecided, not hung."""
+
+MAPPED = (
+    "tests/integration",
+    "tests/unit",
+    "tests/observe/test_metrics.py",
+    "tests/idempotency",
+    "tests/events/test_local_broker.py",
+    "tests/adversarial/test_header_limits.py",
+    "tests/adversarial/test_slow_clients.py",
+    "tests/adversarial/test_connection_cap.py",
+)
+"""The tests the map runs: every mutant is tried against those of them that reach it.
+
+The suites where the status codes and acknowledgements are seen from outside (a real
+server, a real client) and the unit tests; the others (the local broker's, CESQL's,
+the trigger parity's) cost more than the run can spend and reach these lines little.
+"""
 
 
 @dataclass(frozen=True)
 class Group:
     name: str
     modules: tuple[str, ...]
-    tests: tuple[str, ...]
     share: float
-    """Its part of the whole time."""
-    timeout: float
-    """Seconds one test run may take before the mutant counts as killed (it hung)."""
+    """Its part of the time left for the sampled (not FOCUS) mutants."""
 
 
 GROUPS = (
     Group(
-        "events, routing, dispatch, replies, lifecycle",
+        "endpoint, routing, dispatch, replies, lifecycle, server",
         (
             "runtime/kfn/_events.py",
             "runtime/kfn/_body.py",
             "runtime/kfn/_backpressure.py",
+            "runtime/kfn/_admission.py",
+            "runtime/kfn/sender_identity.py",
             "runtime/kfn/_probes.py",
             "runtime/kfn/_inflight.py",
+            "runtime/kfn/_asgi.py",
+            "runtime/kfn/_errors.py",
+            "runtime/kfn/app.py",
+            "runtime/kfn/server.py",
             "runtime/kfn/routing.py",
             "runtime/kfn/dispatch.py",
             "runtime/kfn/replies.py",
@@ -75,58 +108,156 @@ GROUPS = (
             "runtime/kfn/_protocol.py",
             "runtime/kfn/_route_index.py",
         ),
-        (
-            "tests/integration",
-            "tests/events",
-            "tests/idempotency",
-            "tests/observe",
-            "tests/unit",
-        ),
         0.6,
-        120,
     ),
     Group(
         "codec, filters, cesql",
         ("runtime/kfn/codec", "runtime/kfn/filters.py", "runtime/kfn/_cesql"),
-        (
-            "tests/unit",
-            "tests/filters",
-            "tests/cesql/test_cesql_syntax.py",
-            "tests/cesql/test_cesql_evaluation.py",
-        ),
         0.4,
-        60,
     ),
 )
 
 FOCUS = {
-    # The functions that decide a status code or whether an event is acknowledged.
-    "runtime/kfn/_events.py": {"__call__", "answer_error", "_answer"},
+    # The functions (and module-level tables) that decide a status code, a Retry-After,
+    # or whether an event is acknowledged.
+    "runtime/kfn/_events.py": {"__call__", "_admitted", "answer_error"},
     "runtime/kfn/_body.py": {"read_body"},
     "runtime/kfn/_backpressure.py": {"check"},
-    "runtime/kfn/_probes.py": {"readiness", "unready_reason"},
-    "runtime/kfn/routing.py": {"targets", "route"},
-    "runtime/kfn/dispatch.py": {"deliver", "call", "_call"},
+    "runtime/kfn/_admission.py": {"refuse_every_event", "admission"},
+    "runtime/kfn/sender_identity.py": {"bearer_token", "invalid"},
+    "runtime/kfn/_probes.py": {"readiness", "unready", "unready_reason"},
+    "runtime/kfn/_asgi.py": {"respond", "respond_problem"},
+    "runtime/kfn/_errors.py": {
+        "is_retried",
+        "RETRIED_BY_KNATIVE",
+        "EventError",
+        "Unavailable",
+        "EventDropped",
+        "Drop",
+        "Retry",
+    },
+    "runtime/kfn/app.py": {
+        "__call__",
+        "_http",
+        "_cut_off",
+        "_refuse",
+        "_user_http",
+        "CUT_OFF",
+        "METHOD_NOT_ALLOWED",
+    },
+    "runtime/kfn/server.py": {"_on_sigterm", "_drain", "cut_off"},
+    "runtime/kfn/routing.py": {"targets", "route", "matching"},
+    "runtime/kfn/dispatch.py": {"deliver", "call", "_call", "_invoke"},
     "runtime/kfn/replies.py": {"build_reply"},
-    "runtime/kfn/problems.py": {"status_of", "is_retried", "of", "headers"},
+    "runtime/kfn/problems.py": {"status_of", "of", "headers", "body", "_STATUS"},
+    "runtime/kfn/lifecycle.py": {"drain"},
+    "runtime/kfn/_sync_pool.py": {"run", "exhausted", "_expire", "_finish", "_work"},
+    "runtime/kfn/_protocol.py": {
+        "connection_made",
+        "data_received",
+        "_feed",
+        "on_header",
+        "on_headers_complete",
+        "on_message_complete",
+        "expired",
+        "_refuse",
+        "_tick",
+        "_too_many_connections",
+        "TOO_MANY_CONNECTIONS",
+        "INVALID_HTTP",
+        "HEADER_TIMEOUT",
+        "BODY_TIMEOUT",
+    },
+    "runtime/kfn/codec/__init__.py": {"detect_mode", "decode", "encode"},
+    "runtime/kfn/codec/binary.py": {"decode"},
+    "runtime/kfn/codec/structured.py": {"_load", "from_object", "decode", "decode_batch"},
 }
+
+FOCUS_ORDER = (
+    *("_events", "problems", "dispatch", "routing", "replies", "_body", "_backpressure"),
+    *("_admission", "_asgi", "_errors", "_sync_pool", "_probes", "lifecycle", "app"),
+    *("server", "_protocol", "sender_identity", "__init__", "binary", "structured"),
+)
+"""The order the FOCUS modules run in (by file name): the endpoint's own decisions first."""
+
+JUSTIFIED: dict[tuple[str, str, str], str] = {
+    # (module, operator, the original line, stripped): why no test can see the mutant.
+}
+"""Survivors that are equivalent or cannot be observed; RESULTS.md lists each with its reason."""
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=25.0, help="the whole time budget")
+    parser.add_argument("--minutes", type=float, default=40.0, help="the whole time budget")
     parser.add_argument("--seed", type=int, default=17, help="the order of the sampled mutants")
     parser.add_argument("--output", type=Path, default=ROOT / "mutation" / "RESULTS.md")
+    parser.add_argument("--focus-only", action="store_true", help="skip the sampled mutants")
+    parser.add_argument("--mutant-seconds", type=float, default=CAP[0], help="one mutant's cap")
+    parser.add_argument("--only", default="", help="only the mutants whose place contains this")
+    parser.add_argument(
+        "--report", action="store_true", help="rewrite RESULTS.md from the last run, not run"
+    )
+    parser.add_argument("--also", nargs="*", default=[], help="tests every mutant runs first")
     args = parser.parse_args()
+    if args.report:  # the last run again, with the justifications as they are now
+        last = json.loads((WORK / "last-run.json").read_text())
+        groups = {g.name: g for g in GROUPS}
+        report = [{**entry, "group": groups[entry["group"]]} for entry in last["report"]]
+        summary = TestMap({}, dict.fromkeys(range(last["tests"]), 0.0), last["failed"], 0.0)
+        summary.minutes, summary.extended = last["map_minutes"], last["extended"]
+        write_results(args.output, report, summary, last["seconds"])
+        return 0
     started = time.monotonic()
+    deadline = started + args.minutes * 60
+    CAP[0] = args.mutant_seconds
     copy_tree()
     python = venv()
-    report = []
-    for group in GROUPS:
-        budget = args.minutes * 60 * group.share
-        print(f"mutate: {group.name}: {budget / 60:.1f} min", flush=True)
-        report.append(run_group(python, group, budget, args.seed))
-    write_results(args.output, report, time.monotonic() - started)
+    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("CI", None)
+    env.pop("KFN_MUTATE_TEST", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant and its original may share an mtime
+    listed = {
+        group.name: [
+            m for m in list_group(python, group, env, args.seed) if args.only in m["where"]
+        ]
+        for group in GROUPS
+    }
+    test_map = current_map(python, env)
+    load_killed()
+    test_map.also = args.also
+    runs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {g.name: [] for g in GROUPS}
+    for group in GROUPS:  # the FOCUS mutants first, in the order of FOCUS
+        focus = [m for m in listed[group.name] if m["focus"]]
+        focus.sort(key=lambda m: FOCUS_ORDER.index(Path(m["module_path"]).stem))
+        print(f"mutate: {group.name}: {len(focus)} status/ack mutants", flush=True)
+        runs[group.name] += run_mutants(python, env, test_map, focus, deadline)
+    if not args.focus_only:
+        left = max(0.0, deadline - time.monotonic())
+        for group in GROUPS:
+            rest = [m for m in listed[group.name] if not m["focus"]]
+            budget = left * group.share
+            print(f"mutate: {group.name}: sampling for {budget / 60:.1f} min", flush=True)
+            runs[group.name] += run_mutants(python, env, test_map, rest, time.monotonic() + budget)
+    report = [
+        {
+            "group": g,
+            "total": len(listed[g.name]),
+            "focus": sum(1 for m in listed[g.name] if m["focus"]),
+            "results": runs[g.name],
+        }
+        for g in GROUPS
+    ]
+    seconds = time.monotonic() - started
+    last = {
+        "report": [{**entry, "group": entry["group"].name} for entry in report],
+        "tests": len(test_map.seconds),
+        "failed": test_map.failed,
+        "map_minutes": test_map.minutes,
+        "extended": test_map.extended,
+        "seconds": seconds,
+    }
+    (WORK / "last-run.json").write_text(json.dumps(last))
+    write_results(args.output, report, test_map, seconds)
     print(f"mutate: results in {args.output}", flush=True)
     return 0
 
@@ -165,83 +296,136 @@ def venv() -> Path:
     return python  # the editable install points at the tree, copied afresh each run
 
 
-def run_group(python: Path, group: Group, budget: float, seed: int) -> dict[str, object]:
-    """cosmic-ray lists the group's mutants; each runs alone, until the budget is spent."""
+def list_group(python: Path, group: Group, env: dict[str, str], seed: int) -> list[dict[str, Any]]:
+    """cosmic-ray lists the group's mutants: the FOCUS ones first, then the rest shuffled."""
     slug = group.name.split(",")[0].strip()
     config, session = WORK / f"{slug}.toml", WORK / f"{slug}.sqlite"
+    sources = [p for m in group.modules for p in ([TREE / m] if m.endswith(".py") else [])]
+    sources += [p for m in group.modules if not m.endswith(".py") for p in (TREE / m).rglob("*.py")]
+    focus = json.dumps(sorted((module, sorted(names)) for module, names in FOCUS.items()))
+    key = f"{_digest(sources)}:{seed}:{hashlib.sha256(focus.encode()).hexdigest()}"
+    saved = WORK / f"{slug}-mutants.json"  # the last listing, while modules and FOCUS stay
+    if saved.exists() and json.loads(saved.read_text())["key"] == key:
+        return list(json.loads(saved.read_text())["mutants"])
     session.unlink(missing_ok=True)
-    command = f"{PYTEST} {' '.join(group.tests)}"
     modules = ", ".join(json.dumps(m) for m in group.modules)
     config.write_text(
         "[cosmic-ray]\n"
         f"module-path = [{modules}]\n"
-        f"timeout = {group.timeout}\n"
+        "timeout = 60\n"  # unused: run_mutants times each mutant
         "excluded-modules = []\n"
-        f"test-command = {json.dumps(command)}\n\n"
+        'test-command = "false"\n\n'
         '[cosmic-ray.distributor]\nname = "local"\n'
     )
-    cosmic_ray = str(python.parent / "cosmic-ray")  # init lists the mutants into the session
-    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("CI", None)
+    cosmic_ray = str(python.parent / "cosmic-ray")
     subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=TREE, env=env, check=True)
     listed = subprocess.run(
         [str(python), __file__, "--list", str(session), str(seed)],
         cwd=TREE, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     mutants = [json.loads(line) for line in listed.splitlines()]
-    reached = map_tests(python, group, env, slug)
-    originals = {m["module_path"]: (TREE / m["module_path"]).read_text() for m in mutants}
-    deadline = time.monotonic() + budget
-    results = []
-    for mutant in mutants:
-        if time.monotonic() > deadline:
-            break
-        files = tests_reaching(reached, mutant)
-        if files == []:  # no test runs this line: nothing can kill the mutant
-            results.append((mutant, {"worker_outcome": "normal", "test_outcome": "survived",
-                                     "diff": "(no test of the group reaches this line)"}))  # fmt: skip
-            print(f"mutate: {mutant['where']} survived (unreached)", flush=True)
-            continue
-        selected = f"{PYTEST} {' '.join(files)}" if files else command
-        argv = [str(python), __file__, "--one", json.dumps(mutant), selected]
-        process = subprocess.Popen(
-            argv, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, start_new_session=True,
-        )  # fmt: skip
-        try:
-            out, _ = process.communicate(timeout=group.timeout)
-            result = json.loads(out) if out.strip() else {"worker_outcome": "exception"}
-        except subprocess.TimeoutExpired:  # it hung: killed, with the servers it started
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            result = {"worker_outcome": "normal", "test_outcome": "killed", "hung": True}
-        # A killed worker cannot put the file back: every mutant starts from the original.
-        path = TREE / mutant["module_path"]
-        if path.read_text() != originals[mutant["module_path"]]:
-            path.write_text(originals[mutant["module_path"]])
-        results.append((mutant, result))
-        print(f"mutate: {mutant['where']} {result.get('test_outcome')}", flush=True)
-    return {"group": group, "total": len(mutants), "results": results}
+    saved.write_text(json.dumps({"key": key, "mutants": mutants}))
+    return mutants
+
+
+@dataclass
+class TestMap:
+    lines: dict[str, dict[int, set[str]]]
+    """Per module and line, the tests (node ids) and test files (their `kfn run`) that reach it."""
+    seconds: dict[str, float]
+    """Each test's mapped time."""
+    failed: list[str]
+    """Tests that failed unmutated: left out of every mutant's run (they would kill anything)."""
+    minutes: float
+    extended: bool = False
+    """Whether the last run's map was extended (only test files changed) rather than made anew."""
+    also: list[str] = field(default_factory=list)
+    """Tests run first on every mutant (checking new tests against the last run's survivors)."""
+
+
+def current_map(python: Path, env: dict[str, str]) -> TestMap:
+    """The map of the tree: the last one extended when only test files changed, else a new one.
+
+    The last map stays true of every test file that is unchanged as long as the runtime
+    and the tests' shared code (conftest.py files, tests/apps, tests/helpers.py...) are
+    too: then only the new and changed test files are mapped, and merged in.
+    """
+    started = time.monotonic()
+    hashes = tree_hashes()
+    SUPPORT[0] = hashes["support"]
+    saved_path = WORK / "map.json"
+    saved = json.loads(saved_path.read_text()) if saved_path.exists() else None
+    reuse = saved is not None and saved.get("shared") == hashes["shared"]
+    if reuse:
+        old_tests: dict[str, str] = saved["tests"]
+        changed = sorted(f for f, h in hashes["tests"].items() if old_tests.get(f) != h)
+        gone = {f for f in old_tests if hashes["tests"].get(f) != old_tests[f]}
+        print(f"mutate: extending the last map with {len(changed)} test files", flush=True)
+        lines = {
+            m: {int(n): {c for c in cs if c.split("::")[0] not in gone} for n, cs in by.items()}
+            for m, by in saved["lines"].items()
+        }
+        seconds = {k: v for k, v in saved["seconds"].items() if k.split("::")[0] not in gone}
+        failed = [k for k in saved["failed"] if k.split("::")[0] not in gone]
+        if changed:
+            new_lines, new_seconds, new_failed = map_tests(python, env, changed)
+            for module, by_line in new_lines.items():
+                for line, contexts in by_line.items():
+                    lines.setdefault(module, {}).setdefault(line, set()).update(contexts)
+            seconds.update(new_seconds)
+            failed += new_failed
+    else:
+        lines, seconds, failed = map_tests(python, env, list(MAPPED))
+    stored = {m: {n: sorted(c) for n, c in by.items()} for m, by in lines.items()}
+    saved_path.write_text(
+        json.dumps({"lines": stored, "seconds": seconds, "failed": failed, **hashes})
+    )
+    if failed:
+        print(f"mutate: {len(failed)} tests fail unmutated; left out", flush=True)
+    minutes = (time.monotonic() - started) / 60
+    return TestMap(lines, seconds, failed, minutes, extended=reuse)
+
+
+def _digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(TREE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def tree_hashes() -> dict[str, Any]:
+    """What a map depends on: the runtime and the tests' shared code (`shared`), each test file."""
+    tests: dict[str, str] = {}
+    for entry in MAPPED:
+        root = TREE / entry
+        for path in [root] if root.is_file() else sorted(root.rglob("test_*.py")):
+            tests[str(path.relative_to(TREE))] = _digest([path])
+    support = [p for p in (TREE / "tests").rglob("*.py") if not p.name.startswith("test_")]
+    support += [TREE / "pyproject.toml", TREE / "mutation" / "contexts.py"]
+    runtime = _digest(list((TREE / "runtime").rglob("*.py")))
+    return {"shared": f"{runtime}:{_digest(support)}", "support": _digest(support), "tests": tests}
 
 
 def map_tests(
-    python: Path, group: Group, env: dict[str, str], slug: str
-) -> dict[str, dict[int, set[str]]]:
-    """Run the group's tests once under coverage: per module and line, the test files that reach it."""
-    data_file = WORK / f"{slug}.coverage"
-    for old in WORK.glob(f"{slug}.coverage*"):
-        old.unlink()
-    print(f"mutate: {group.name}: mapping lines to tests...", flush=True)
+    python: Path, env: dict[str, str], paths: list[str]
+) -> tuple[dict[str, dict[int, set[str]]], dict[str, float], list[str]]:
+    """Run `paths` once under coverage: who reaches each line, how long each test took, which failed."""
+    data_file = WORK / "map.coverage"
+    times = WORK / "map-times.json"
+    for old in [*WORK.glob("map.coverage*"), times]:
+        old.unlink(missing_ok=True)
+    print(f"mutate: mapping lines to tests ({len(paths)} paths)...", flush=True)
     coverage = [str(python), "-m", "coverage"]
     run = [*coverage, "run", f"--data-file={data_file}", "-m", "pytest", "-q"]
-    run += ["-p", "no:cacheprovider", "-p", "mutation.contexts", *group.tests]
-    with (WORK / f"{slug}-map.log").open("w") as log:
-        mapped = subprocess.run(run, cwd=TREE, env=env, check=False, stdout=log, stderr=log)
-    if mapped.returncode != 0:  # a map with a failed test would call mutants unreached
-        sys.exit(
-            f"mutate: the tests of {group.name} fail unmutated (exit {mapped.returncode}); "
-            f"see {log.name}"
-        )
+    run += ["-p", "no:cacheprovider", "-p", "mutation.contexts", *paths]
+    with (WORK / "map.log").open("w") as log:
+        subprocess.run(
+            run, cwd=TREE, env={**env, "KFN_MUTATE_TIMES": str(times)}, check=False,
+            stdout=log, stderr=log,
+        )  # fmt: skip
+    if not times.exists():
+        sys.exit(f"mutate: the map's test run did not finish; see {WORK / 'map.log'}")
+    recorded = json.loads(times.read_text())
     subprocess.run([*coverage, "combine", "--quiet", f"--data-file={data_file}"], cwd=TREE,
                    env=env, check=False)  # fmt: skip
     script = (
@@ -252,26 +436,152 @@ def map_tests(
     )
     out = subprocess.run([str(python), "-c", script, str(data_file)], cwd=TREE, env=env,
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
-    reached: dict[str, dict[int, set[str]]] = {}
-    for filename, lines in json.loads(out).items():
+    lines: dict[str, dict[int, set[str]]] = {}
+    for filename, by_line in json.loads(out).items():
         module = os.path.relpath(filename, TREE)
-        reached[module] = {int(line): set(contexts) for line, contexts in lines.items()}
-    return reached
+        lines[module] = {int(line): set(contexts) for line, contexts in by_line.items()}
+    return lines, recorded["seconds"], recorded["failed"]
 
 
-def tests_reaching(
-    reached: dict[str, dict[int, set[str]]], mutant: dict[str, Any]
-) -> list[str] | None:
-    """The test files that run the mutated lines; [] if none does, None if unknown (all)."""
-    lines = reached.get(mutant["module_path"])
-    if lines is None:
-        return None
+def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], float]:
+    """The tests to run on `mutant`, fastest first, and their mapped seconds; [] if none reaches it.
+
+    A module-level line (run while its module is imported, context "") may matter to
+    any test: every mapped test is then selected, as for a line only processes started
+    without the test's environment ran. Inside a function those unnamed runs are left
+    out when a named test reaches the line too.
+    """
+    lines = test_map.lines.get(mutant["module_path"], {})
     contexts: set[str] = set()
     for line in range(mutant["start"][0], mutant["end"][0] + 1):
         contexts |= lines.get(line, set())
-    if "" in contexts:  # run while importing (module level): any test may depend on it
-        return None
-    return sorted(contexts)
+    labelled = contexts - {"", UNLABELLED}
+    if (mutant["function"] is None and "" in contexts) or (contexts and not labelled):
+        labelled = set(test_map.seconds)  # run while importing, or only by unnamed processes
+    contexts = labelled
+    files = {c for c in contexts if "::" not in c}
+    units: dict[str, float] = {f: 0.0 for f in files}
+    for nodeid, seconds in test_map.seconds.items():
+        if nodeid.split("::")[0] in files:
+            units[nodeid.split("::")[0]] += seconds
+    for nodeid in contexts - files:
+        if nodeid.split("::")[0] not in files:
+            units[nodeid] = test_map.seconds.get(nodeid, 1.0)
+    for nodeid in test_map.failed:
+        units.pop(nodeid, None)
+    ordered = sorted(units, key=lambda unit: (units[unit], unit))
+    if ordered and test_map.also:
+        ordered = [*test_map.also, *(u for u in ordered if u not in test_map.also)]
+    return ordered, sum(units.values())
+
+
+def run_mutants(
+    python: Path,
+    env: dict[str, str],
+    test_map: TestMap,
+    mutants: list[dict[str, Any]],
+    deadline: float | None,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each mutant alone against the tests that reach it (until `deadline`, if there is one)."""
+    failed = [arg for nodeid in test_map.failed for arg in ("--deselect", nodeid)]
+    results = []
+    for mutant in mutants:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        path = TREE / mutant["module_path"]
+        _ORIGINALS.setdefault(mutant["module_path"], path.read_text())  # restored after each
+        key = _cache_key(mutant)
+        remembered = KILLED.get(key)
+        if remembered is not None and remembered["test"] == _test_digest(remembered["killer"]):
+            result = {"outcome": "killed", "cached": True, "seconds": 0.0, "expected": 0.0}
+            result["killer"] = remembered["killer"]
+            results.append((mutant, result))
+            continue
+        units, expected = selection(test_map, mutant)
+        if not units:  # no test runs this line: nothing can kill the mutant
+            result = {"outcome": "survived", "unreached": True, "seconds": 0.0}
+            result["diff"] = "(no mapped test reaches this line)"
+            results.append((mutant, result))
+            print(f"mutate: {mutant['where']} survived (unreached)", flush=True)
+            continue
+        hung = SLACK + SLOWDOWN * expected
+        timeout = min(hung, CAP[0])
+        command = [str(python), *PYTEST, *failed, *units]
+        argv = [str(python), __file__, "--one", json.dumps(mutant), json.dumps(command)]
+        began = time.monotonic()
+        process = subprocess.Popen(
+            argv, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            out, _ = process.communicate(timeout=timeout)
+            result = json.loads(out) if out.strip() else {"outcome": "error"}
+        except subprocess.TimeoutExpired:  # it hung: killed, with the servers it started
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            result = {"outcome": "timeout" if timeout == hung else "undecided"}
+        if _group_alive(process.pid):  # a server its tests left running
+            os.killpg(process.pid, signal.SIGKILL)
+        restore(mutant)
+        result["seconds"] = round(time.monotonic() - began, 1)
+        result["expected"] = round(expected, 1)
+        results.append((mutant, result))
+        if result["outcome"] == "killed" and result.get("killer"):
+            KILLED[key] = {"killer": result["killer"], "test": _test_digest(result["killer"])}
+            (WORK / "killed.json").write_text(json.dumps(KILLED))
+        with (WORK / "results.jsonl").open("a") as log:
+            log.write(json.dumps([mutant, result]) + "\n")
+        print(
+            f"mutate: {mutant['where']} {result['outcome']} in {result['seconds']}s"
+            f" ({len(units)} units) {result.get('killer') or ''}",
+            flush=True,
+        )
+    return results
+
+
+KILLED: dict[str, dict[str, str]] = {}
+"""Mutants killed in earlier runs: cache key -> the killing test and its file's digest."""
+
+
+def load_killed() -> None:
+    path = WORK / "killed.json"
+    if path.exists():
+        KILLED.update(json.loads(path.read_text()))
+
+
+def _cache_key(mutant: dict[str, Any]) -> str:
+    """A mutant, as long as its module's text is what it is now."""
+    text = hashlib.sha256(_ORIGINALS[mutant["module_path"]].encode()).hexdigest()
+    return f"{mutant['module_path']}|{text}|{mutant['operator']}|{mutant['occurrence']}"
+
+
+def _test_digest(nodeid: str) -> str:
+    """The killing test's file and the tests' shared code: a kill is remembered while both stay."""
+    path = TREE / nodeid.split("::")[0]
+    return f"{_digest([path])}:{SUPPORT[0]}" if path.is_file() else ""
+
+
+SUPPORT = [""]
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the mutant's process group still runs."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+_ORIGINALS: dict[str, str] = {}
+
+
+def restore(mutant: dict[str, Any]) -> None:
+    """A killed worker cannot put the file back: every mutant starts from the original."""
+    path = TREE / mutant["module_path"]
+    original = _ORIGINALS[mutant["module_path"]]
+    if path.read_text() != original:
+        path.write_text(original)
 
 
 # -- run by the venv's python (it needs cosmic_ray) ---------------------------------------
@@ -284,16 +594,18 @@ def list_mutants(session: str, seed: int) -> None:
     with use_db(session, WorkDB.Mode.open) as db:
         items = list(db.work_items)
     focus, rest = [], []
-    annotations: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    spans: dict[str, tuple[list[Span], list[Span]]] = {}
     for item in items:
         (spec,) = item.mutations
         module = str(spec.module_path)
-        if module not in annotations:
+        if module not in spans:
             source = Path(module).read_text()
             postponed = "from __future__ import annotations" in source
-            annotations[module] = annotation_spans(source) if postponed else []
+            skipped = annotation_spans(source) if postponed else []
+            spans[module] = (skipped, table_spans(source, FOCUS.get(module, set())))
         start = tuple(spec.start_pos)
-        if any(low <= start < high for low, high in annotations[module]):
+        annotations, tables = spans[module]
+        if any(low <= start < high for low, high in annotations):
             continue  # an annotation is never evaluated: its mutants are equivalent
         mutant = {
             "module_path": module,
@@ -304,14 +616,39 @@ def list_mutants(session: str, seed: int) -> None:
             "start": list(spec.start_pos),
             "end": list(spec.end_pos),
         }
-        (focus if spec.definition_name in FOCUS.get(module, ()) else rest).append(mutant)
+        in_focus = spec.definition_name in FOCUS.get(module, ()) or any(
+            low <= start < high for low, high in tables
+        )
+        (focus if in_focus else rest).append(mutant)
+    focus, rest = one_per_site(focus, seed), one_per_site(rest, seed)
     random.Random(seed).shuffle(rest)
-    for mutant in focus + rest:
-        mutant["focus"] = mutant in focus
-        print(json.dumps(mutant))
+    for mutant in focus:
+        print(json.dumps({**mutant, "focus": True}))
+    for mutant in rest:
+        print(json.dumps({**mutant, "focus": False}))
 
 
-def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+Span = tuple[tuple[int, int], tuple[int, int]]
+
+
+def one_per_site(mutants: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """One mutant per place and kind of change, picked at random (seeded), in file order.
+
+    cosmic-ray writes every alternative of an operator (`<` as `<=`, `>`, `==`, `is`...);
+    they mostly fall to the same tests, and one each keeps a run's length in bounds.
+    """
+    sites: dict[tuple[str, tuple[int, ...], str], list[dict[str, Any]]] = {}
+    for mutant in mutants:
+        kind = mutant["operator"]
+        if re.match(r"core/Replace(Comparison|Binary|Unary)Operator_", kind):
+            kind = kind.rsplit("_", 1)[0]
+        key = (mutant["module_path"], tuple(mutant["start"]), kind)
+        sites.setdefault(key, []).append(mutant)
+    chooser = random.Random(seed)
+    return [chooser.choice(alternatives) for alternatives in sites.values()]
+
+
+def annotation_spans(source: str) -> list[Span]:
     """(line, column) ranges of every type annotation in a module."""
     spans = []
     for node in ast.walk(ast.parse(source)):
@@ -328,76 +665,166 @@ def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]
     return spans
 
 
-def write_results(output: Path, report: list[dict[str, object]], seconds: float) -> None:
+def table_spans(source: str, names: set[str]) -> list[Span]:
+    """(line, column) ranges of the module-level assignments to `names` (status tables) and classes."""
+    spans = []
+    for node in ast.parse(source).body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign)
+            else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )  # fmt: skip
+        named = isinstance(node, ast.ClassDef) and node.name in names
+        if named or any(isinstance(t, ast.Name) and t.id in names for t in targets):
+            end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+            spans.append(((node.lineno, node.col_offset), end))
+    return spans
+
+
+def run_one(mutant: dict[str, Any], command: list[str]) -> None:
+    """Apply one mutant, run the tests, put the file back; print the outcome as JSON.
+
+    pytest's exit code decides: 0 the mutant survived, 1 a test failed (killed), 2 or 3
+    the tests could not run with it (killed: the mutant broke an import). 4 and 5 (bad
+    arguments, nothing collected) mean the selection is wrong, not the mutant: an error.
+    """
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import use_mutation
+
+    operator = cosmic_ray.plugins.get_operator(mutant["operator"])()
+    path = Path(mutant["module_path"])
+    with use_mutation(path, operator, mutant["occurrence"]) as (original, mutated):
+        if mutated is None:
+            print(json.dumps({"outcome": "error", "why": "cosmic-ray made no mutation"}))
+            return
+        ran = subprocess.run(command, capture_output=True, text=True, check=False)
+    diff = "\n".join(
+        difflib.unified_diff(
+            original.split("\n"), mutated.split("\n"), f"a/{path}", f"b/{path}", lineterm=""
+        )
+    )
+    outcome = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(ran.returncode, "error")
+    killer = next(
+        (
+            line.split()[1]
+            for line in ran.stdout.splitlines()
+            if line.startswith(("FAILED", "ERROR"))
+        ),
+        None,
+    )
+    why = None if outcome != "error" else f"pytest exit {ran.returncode}: {ran.stdout[-400:]}"
+    print(json.dumps({"outcome": outcome, "diff": diff, "killer": killer, "why": why}))
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def justification(mutant: dict[str, Any]) -> str | None:
+    """The recorded reason a survivor cannot be observed, if it has one."""
+    path = TREE / mutant["module_path"]
+    text = path.read_text().splitlines()[mutant["start"][0] - 1].strip()
+    return JUSTIFIED.get((mutant["module_path"], mutant["operator"], text))
+
+
+def write_results(
+    output: Path, report: list[dict[str, Any]], test_map: TestMap, seconds: float
+) -> None:
     lines = [
         "# Mutation testing",
         "",
         "Written by `make mutate` (mutation/run.py, cosmic-ray): per group of modules, the",
-        "share of mutants the tests kill, and every mutant that survived, with its diff.",
-        "Mutants of the status-code and acknowledgement paths run first; the others in a",
-        f"fixed random order until the group's time is up. This run: {seconds / 60:.1f} min.",
+        "share of mutants the tests kill, every mutant that survived with its diff, and the",
+        "survivors no test can observe, each with the reason. Mutants of the status-code and",
+        "acknowledgement paths all run first; the others in a fixed random order until the",
+        "time is up. A mutant runs the tests that reach its lines (fastest first, up to the",
+        "first failure); one that runs past a few times their unmutated time is killed by",
+        "timeout (it hung).",
+        "",
+        "A mutant killed in an earlier run is remembered (not run again) while its module's",
+        "text, the killing test's file and the tests' shared code (conftest.py files,",
+        "tests/apps, helpers) are unchanged; every survivor runs again. The map is extended",
+        "(only new or changed test files mapped) while the runtime and that shared code are",
+        "unchanged. Each mutated place and kind of change (say `<` in one comparison) gets",
+        "one of cosmic-ray's alternatives, picked at random with a fixed seed.",
+        "",
+        f"This run: {seconds / 60:.1f} min, of which {test_map.minutes:.1f} min the map "
+        f"({len(test_map.seconds)} tests; {'extended' if test_map.extended else 'made anew'}).",
         "",
     ]
+    if test_map.failed:
+        lines += ["Tests that failed unmutated (left out of every mutant's run):", ""]
+        lines += [f"- `{nodeid}`" for nodeid in test_map.failed] + [""]
     survivors: list[str] = []
+    justified: list[str] = []
+    timeouts: list[str] = []
+    errors: list[str] = []
+    undecided: list[str] = []
     for entry in report:
-        group: Group = entry["group"]  # type: ignore[assignment]
-        results: list[tuple[dict[str, object], dict[str, object]]] = entry["results"]  # type: ignore[assignment]
-        counts = {"focus": [0, 0], "other": [0, 0]}
-        for mutant, result in results:
+        group: Group = entry["group"]
+        counts: dict[str, Counter[str]] = {"focus": Counter(), "other": Counter()}
+        spent = 0.0
+        for mutant, result in entry["results"]:
             kind = "focus" if mutant["focus"] else "other"
-            if (
-                result.get("worker_outcome") == "normal"
-                and result.get("test_outcome") == "survived"
-            ):
-                counts[kind][1] += 1
+            outcome = result["outcome"]
+            spent += result.get("seconds", 0.0)
+            title = f"{mutant['where']} in `{mutant['function']}` ({mutant['operator']})"
+            if outcome == "survived":
+                reason = justification(mutant)
+                if reason is not None:
+                    counts[kind]["justified"] += 1
+                    justified.append(f"- {title}: {reason}")
+                    continue
+                counts[kind]["survived"] += 1
+                mark = " (status/ack path)" if mutant["focus"] else ""
                 survivors.append(
-                    f"### {mutant['where']} in `{mutant['function']}` ({mutant['operator']})\n\n"
-                    f"```diff\n{str(result.get('diff') or '').strip()}\n```\n"
+                    f"### {title}{mark}\n\n```diff\n{str(result.get('diff') or '').strip()}\n```\n"
                 )
-            elif result.get("worker_outcome") in ("normal", "exception"):
-                counts[kind][0] += 1  # failed tests, a timeout, or a module that no longer loads
-        run = sum(k + s for k, s in counts.values())
-        killed = sum(k for k, _ in counts.values())
+            elif outcome == "undecided":
+                counts[kind]["undecided"] += 1
+                mark = " (status/ack path)" if mutant["focus"] else ""
+                undecided.append(f"- {title}{mark}: its tests ran {result['seconds']} s unfailed")
+            elif outcome == "error":
+                counts[kind]["error"] += 1
+                errors.append(f"- {title}: {result.get('why')}")
+            else:
+                counts[kind]["killed"] += 1
+                counts[kind]["remembered"] += 1 if result.get("cached") else 0
+                if outcome == "timeout":
+                    counts[kind]["timeout"] += 1
+                    timeouts.append(
+                        f"- {title}: past {SLACK:g} s + {SLOWDOWN:g} x {result['expected']} s"
+                    )
+        run = sum(c["killed"] + c["survived"] + c["justified"] for c in counts.values())
+        killed = sum(c["killed"] for c in counts.values())
         score = f"{100 * killed / run:.1f}%" if run else "n/a"
-        focus_killed, focus_survived = counts["focus"]
+        focus = counts["focus"]
+        focus_run = focus["killed"] + focus["survived"] + focus["justified"]
         lines.append(
             f"- **{group.name}**: {score} killed ({killed} of {run} run, of "
-            f"{entry['total']} mutants); status-code and acknowledgement paths: "
-            f"{focus_killed} of {focus_killed + focus_survived} killed"
+            f"{entry['total']} mutants, {spent / 60:.1f} min); status-code and "
+            f"acknowledgement paths: {focus['killed']} of {focus_run} killed "
+            f"({focus['timeout']} by timeout, {focus['remembered']} remembered), "
+            f"{focus['justified']} justified, "
+            f"{focus['survived']} surviving, {focus['undecided']} undecided (cap), "
+            f"{entry['focus'] - focus_run - focus['error'] - focus['undecided']} not run (time)"
         )
     lines += ["", "## Surviving mutants", ""]
     lines += survivors or ["None."]
+    lines += ["", "## Survivors no test can observe (justified in mutation/run.py)", ""]
+    lines += justified or ["None."]
+    lines += ["", f"## Not killed within the cap of {CAP[0]:g} s per mutant (undecided)", ""]
+    lines += undecided or ["None."]
+    lines += ["", "## Killed by timeout (the mutant hung its tests)", ""]
+    lines += timeouts or ["None."]
+    if errors:
+        lines += ["", "## Not run (the mutant could not be applied or its tests selected)", ""]
+        lines += errors
     output.write_text("\n".join(lines) + "\n")
-
-
-def run_one(mutant: dict[str, Any], command: str) -> None:
-    """Apply one mutant, run the tests, put the file back; print cosmic-ray's result as JSON."""
-    from cosmic_ray.mutating import mutate_and_test
-    from cosmic_ray.work_item import MutationSpec
-
-    spec = MutationSpec(
-        module_path=mutant["module_path"],
-        operator_name=mutant["operator"],
-        occurrence=mutant["occurrence"],
-        start_pos=tuple(mutant["start"]),
-        end_pos=tuple(mutant["end"]),
-    )
-    result = mutate_and_test([spec], command, timeout=3600)  # run() enforces the real one
-    print(
-        json.dumps(
-            {
-                "worker_outcome": str(result.worker_outcome.value),
-                "test_outcome": result.test_outcome.value if result.test_outcome else None,
-                "diff": result.diff,
-            }
-        )
-    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--list":
         list_mutants(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "--one":
-        run_one(json.loads(sys.argv[2]), sys.argv[3])
+        run_one(json.loads(sys.argv[2]), json.loads(sys.argv[3]))
     else:
         sys.exit(main())
