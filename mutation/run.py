@@ -226,11 +226,16 @@ def main() -> int:
     load_killed()
     test_map.also = args.also
     runs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {g.name: [] for g in GROUPS}
-    for group in GROUPS:  # the FOCUS mutants first, in the order of FOCUS
-        focus = [m for m in listed[group.name] if m["focus"]]
+    focused = {g.name: [m for m in listed[g.name] if m["focus"]] for g in GROUPS}
+    for index, group in enumerate(GROUPS):  # the FOCUS mutants first, in the order of FOCUS
+        focus = focused[group.name]
         focus.sort(key=lambda m: FOCUS_ORDER.index(Path(m["module_path"]).stem))
+        waiting = sum(len(focused[g.name]) for g in GROUPS[index:]) or 1
+        share = (deadline - time.monotonic()) * len(focus) / waiting  # by their numbers
         print(f"mutate: {group.name}: {len(focus)} status/ack mutants", flush=True)
-        runs[group.name] += run_mutants(python, env, test_map, focus, deadline)
+        runs[group.name] += run_mutants(
+            python, env, test_map, focus, min(deadline, time.monotonic() + share)
+        )
     if not args.focus_only:
         left = max(0.0, deadline - time.monotonic())
         for group in GROUPS:
