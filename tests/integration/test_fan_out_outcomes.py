@@ -29,6 +29,14 @@ def guards() -> Iterator[Server]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def contract() -> Iterator[Server]:
+    """The contract app, where two functions reply to `test.multi.reply`."""
+    server = start_server("tests.apps.contract")
+    yield server
+    server.stop()
+
+
 def _metrics(server: Server) -> str:
     return httpx.get(server.url + "/metrics").text
 
@@ -74,3 +82,14 @@ def test_a_fan_out_failure_is_logged_with_the_trace_of_the_deciding_function(
     assert response.status_code == 503
     line = _answer_line(guards, "split-traced")
     assert (line["status"], line["function"], line["trace_id"]) == (503, "postpone", TRACE_ID)
+
+
+def test_two_replies_to_one_event_are_the_functions_answer_not_a_refusal(
+    contract: Server,
+) -> None:
+    before = _metrics(contract)
+    response = httpx.post(contract.url + "/", headers=binary_headers("test.multi.reply", id_="two"))
+    assert response.status_code == 500
+    assert response.json()["type"].endswith(":ambiguous-reply")
+    refused = "kfn_refused_requests_total"
+    assert counter(_metrics(contract), refused) == counter(before, refused)
