@@ -342,6 +342,8 @@ class TestMap:
     failed: list[str]
     """Tests that failed unmutated: left out of every mutant's run (they would kill anything)."""
     minutes: float
+    fresh: set[str] = field(default_factory=set)
+    """Test files mapped since the last full map (new or changed): the mutants they reach run them first."""
     extended: bool = False
     """Whether the last run's map was extended (only test files changed) rather than made anew."""
     also: list[str] = field(default_factory=list)
@@ -361,6 +363,7 @@ def current_map(python: Path, env: dict[str, str]) -> TestMap:
     saved_path = WORK / "map.json"
     saved = json.loads(saved_path.read_text()) if saved_path.exists() else None
     reuse = saved is not None and saved.get("shared") == hashes["shared"]
+    changed: list[str] = []
     if reuse:
         old_tests: dict[str, str] = saved["tests"]
         changed = sorted(f for f, h in hashes["tests"].items() if old_tests.get(f) != h)
@@ -388,7 +391,12 @@ def current_map(python: Path, env: dict[str, str]) -> TestMap:
     if failed:
         print(f"mutate: {len(failed)} tests fail unmutated; left out", flush=True)
     minutes = (time.monotonic() - started) / 60
-    return TestMap(lines, seconds, failed, minutes, extended=reuse)
+    fresh = set(saved.get("fresh", [])) if reuse and saved is not None else set()
+    fresh |= set(changed) if reuse else set()
+    saved_path.write_text(
+        json.dumps({**json.loads(saved_path.read_text()), "fresh": sorted(fresh)})
+    )
+    return TestMap(lines, seconds, failed, minutes, fresh=fresh, extended=reuse)
 
 
 def _digest(paths: list[Path]) -> str:
@@ -474,7 +482,8 @@ def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], flo
             units[nodeid] = test_map.seconds.get(nodeid, 1.0)
     for nodeid in test_map.failed:
         units.pop(nodeid, None)
-    ordered = sorted(units, key=lambda unit: (units[unit], unit))
+    fresh = test_map.fresh  # written since the last map: likely for the last run's survivors
+    ordered = sorted(units, key=lambda unit: (unit.split("::")[0] not in fresh, units[unit], unit))
     if ordered and test_map.also:
         ordered = [*test_map.also, *(u for u in ordered if u not in test_map.also)]
     return ordered, sum(units.values())
