@@ -764,6 +764,8 @@ def write_results(
         f"({len(test_map.seconds)} tests; {'extended' if test_map.extended else 'made anew'}).",
         "",
     ]
+    if not any(not m["focus"] for entry in report for m, _ in entry["results"]):
+        lines += ["No other mutant was sampled: this run tried the status/ack mutants only.", ""]
     if test_map.failed:
         lines += ["Tests that failed unmutated (left out of every mutant's run):", ""]
         lines += [f"- `{nodeid}`" for nodeid in test_map.failed] + [""]
