@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 if TYPE_CHECKING:
     import httpx
@@ -143,3 +144,31 @@ def cold_start(
         frozenset(seen["modules"]),
         tuple(Answer(a["status"], a["text"], frozenset(a["modules"])) for a in seen["answers"]),
     )
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_failure(module: str, env: Mapping[str, str] | None = None, code: int = 3) -> str:
+    """Run `kfn run` expecting it to refuse to start with `code`; return what it printed.
+
+    3 is a host that could not start (its functions or hooks), 2 a configuration error.
+    Whatever the reason, it is said without a traceback.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "kfn", "run", "--port", str(free_port()), "--functions", module],
+        cwd=REPO,
+        env={"PATH": "", "PYTHONPATH": str(REPO), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr + result.stdout

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -22,8 +20,8 @@ from kfn.app import App
 from kfn.codec import to_http
 from kfn.config import Settings
 from kfn.testing import event
-from tests.conftest import REPO, Server, free_port
-from tests.helpers import cold_start
+from tests.conftest import Server
+from tests.helpers import cold_start, start_failure
 
 
 def _started(**env: str) -> dict[str, object]:
@@ -115,27 +113,13 @@ def test_http_requests_racing_the_build_are_answered(
     assert invalid.json()["type"].endswith(":invalid-request")
 
 
-def _start_failure(module: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "kfn", "run", "--port", str(free_port()), "--functions", module],
-        cwd=REPO,
-        env={"PATH": "", "PYTHONPATH": str(REPO), "K_SERVICE": "shop"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 3, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stderr + result.stdout
-
-
 def test_on_knative_a_route_fastapi_refuses_still_stops_startup() -> None:
-    output = _start_failure("tests.apps.broken.http_type")
+    output = start_failure("tests.apps.broken.http_type", {"K_SERVICE": "shop"})
     assert "'thing'" in output and "FastAPI cannot route it" in output
 
 
 def test_on_knative_two_routes_on_one_path_still_stop_startup() -> None:
-    output = _start_failure("tests.apps.broken.http_duplicate")
+    output = start_failure("tests.apps.broken.http_duplicate", {"K_SERVICE": "shop"})
     assert "GET /same is already served by 'first'" in output
 
 

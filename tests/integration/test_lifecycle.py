@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
@@ -18,8 +16,8 @@ from kfn import CloudEvent, Registry
 from kfn.app import App
 from kfn.config import Settings
 from kfn.server import EXIT_MARGIN
-from tests.conftest import REPO, Server, free_port
-from tests.helpers import binary_headers, counter
+from tests.conftest import Server
+from tests.helpers import binary_headers, counter, start_failure, wait_until
 
 Start = Callable[..., Server]
 
@@ -122,14 +120,6 @@ def in_flight(server: Server, function: str) -> float:
     return counter(
         httpx.get(server.url + "/metrics").text, "kfn_events_in_flight", function=function
     )
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_the_in_flight_limit_answers_503_with_retry_after(kfn_server: Start) -> None:
@@ -251,51 +241,33 @@ def test_http_functions_are_refused_while_draining(kfn_server: Start) -> None:
     assert server.process.wait(15) == 0
 
 
-def _start_failure(module: str, env: dict[str, str] | None = None, code: int = 3) -> str:
-    """Run `kfn run` expecting it to refuse to start with `code`; return what it printed.
-
-    3 is a host that could not start (its functions or hooks), 2 a configuration error.
-    """
-    result = subprocess.run(
-        [sys.executable, "-m", "kfn", "run", "--port", str(free_port()), "--functions", module],
-        cwd=REPO,
-        env={"PATH": "", "PYTHONPATH": str(REPO), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stderr + result.stdout
-
-
 def test_an_invalid_setting_stops_startup_naming_the_variable() -> None:
-    output = _start_failure("tests.apps.contract", {"KFN_TIMEOUT": "soon"}, code=2)
+    output = start_failure("tests.apps.contract", {"KFN_TIMEOUT": "soon"}, code=2)
     assert "KFN_TIMEOUT='soon'" in output
 
 
 def test_duplicate_function_names_stop_startup_naming_the_function() -> None:
-    output = _start_failure("tests.apps.broken.duplicate")
+    output = start_failure("tests.apps.broken.duplicate")
     assert "'handle'" in output and "already taken" in output
 
 
 def test_a_reserved_path_stops_startup() -> None:
-    output = _start_failure("tests.apps.broken.reserved")
+    output = start_failure("tests.apps.broken.reserved")
     assert "/health/status" in output and "reserved" in output
 
 
 def test_a_return_value_without_reply_type_stops_startup() -> None:
-    output = _start_failure("tests.apps.broken.no_reply_type")
+    output = start_failure("tests.apps.broken.no_reply_type")
     assert "'answers'" in output and "reply_type" in output
 
 
 def test_a_failing_startup_hook_stops_startup() -> None:
-    output = _start_failure("tests.apps.broken.hook_fails")
+    output = start_failure("tests.apps.broken.hook_fails")
     assert "'connect'" in output and "database unreachable" in output
 
 
 def test_a_missing_functions_module_is_a_clear_error() -> None:
-    output = _start_failure("no_such_functions_module")
+    output = start_failure("no_such_functions_module")
     assert "no_such_functions_module" in output and "does not exist" in output
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Server
-from tests.helpers import binary_headers, counter
+from tests.helpers import binary_headers, counter, wait_until
 
 PROBLEM = "application/problem+json"
 APP = "tests.apps.stuck"
@@ -35,14 +35,6 @@ def metric(server: Server, name: str, **labels: str) -> float:
 
 def readiness(server: Server) -> httpx.Response:
     return httpx.get(server.url + "/health/readiness", timeout=5)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
