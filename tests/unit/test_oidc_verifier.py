@@ -82,6 +82,32 @@ def test_the_scheme_is_case_insensitive() -> None:
     assert bearer_token([(b"authorization", b"bearer abc")]) == "abc"
 
 
+def serving_json(
+    documents: dict[str, Any], seen: list[str | None], authorization: str | None = None
+) -> type[BaseHTTPRequestHandler]:
+    """A GET handler: each path's document as JSON, every Authorization header noted in `seen`.
+
+    Given `authorization`, a request that does not carry exactly that header gets 401.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("authorization"))
+            if authorization is not None and self.headers.get("authorization") != authorization:
+                self.send_error(401)
+                return
+            body = json.dumps(documents[self.path]).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
 class ApiServer:
     """/.well-known/openid-configuration and /openid/v1/jwks over TLS, for the pod's token only."""
 
@@ -116,7 +142,6 @@ class ApiServer:
                 serialization.NoEncryption(),
             )
         )
-        server = self
         documents: dict[str, Any] = {
             "/.well-known/openid-configuration": {"issuer": issuer} if issuer else {},
             "/openid/v1/jwks": {
@@ -130,23 +155,8 @@ class ApiServer:
                 ]
             },
         }
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.seen.append(self.headers.get("authorization"))
-                if self.headers.get("authorization") != f"Bearer {POD_TOKEN}":
-                    self.send_error(401)
-                    return
-                body = json.dumps(documents[self.path]).encode()
-                self.send_response(200)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = serving_json(documents, self.seen, f"Bearer {POD_TOKEN}")
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(directory / "ca.crt", key_file)
         self.http.socket = context.wrap_socket(self.http.socket, server_side=True)
@@ -197,22 +207,10 @@ async def test_the_pods_token_goes_to_the_api_server_only(
     api_server: ApiServer, tmp_path: Path
 ) -> None:
     seen: list[str | None] = []
-    jwks = json.dumps(
-        {"keys": [{**RSAAlgorithm.to_jwk(api_server.key.public_key(), as_dict=True), "kid": "api"}]}
-    ).encode()
-
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers.get("authorization"))
-            self.send_response(200)
-            self.send_header("content-length", str(len(jwks)))
-            self.end_headers()
-            self.wfile.write(jwks)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    jwks = {
+        "keys": [{**RSAAlgorithm.to_jwk(api_server.key.public_key(), as_dict=True), "kid": "api"}]
+    }
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), serving_json({"/jwks": jwks}, seen))
     thread = threading.Thread(target=elsewhere.serve_forever, daemon=True)
     thread.start()
     try:
