@@ -5,6 +5,9 @@ Debian's packages (mmdebstrap), imported into podman and kept under a tag named 
 recipe: the next run reuses it. podman is configured for this kind of host by a
 containers.conf the fixture writes (unless CONTAINERS_CONF is already set). Where
 containers cannot run, the tests skip with the reason; under CI=true they fail instead.
+
+The images a test run builds are tagged with a suffix of that run (`run_tag`), and
+removed at the end, so two suites on one machine never build over each other's tags.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -59,6 +63,12 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
         env["CONTAINERS_CONF"] = str(conf)
     env.setdefault("BUILDAH_ISOLATION", "chroot")
     return Podman(env)
+
+
+@pytest.fixture(scope="session")
+def run_tag() -> str:
+    """A suffix for this run's image tags, unique on the machine."""
+    return uuid.uuid4().hex[:10]
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,23 @@
 
 `LIFECYCLE` is a functions module a project adds (as a user adds one of their own):
 a startup hook that takes a moment, a route that says whether it ran, and an event
-that is still running when SIGTERM comes.
+that is still running when SIGTERM comes. `build` makes a project's image and has it
+removed after its module; `ContractChecks` holds the checks every project's image
+passes, for a test class of each project's module.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import httpx
 
+from tests.container.conftest import build_ids, kfn_build
 from tests.container.harness import GRACE_PERIOD, Container, InFlight, Podman, running
 from tests.helpers import binary_headers
 
@@ -43,6 +49,29 @@ async def slow(event: CloudEvent) -> None:
     Path("/tmp/slow-started").touch()
     await asyncio.sleep(3)
 '''
+
+
+def build(
+    podman: Podman,
+    project: Path,
+    image: str,
+    cleanup: tuple[list[str], list[str]],
+    base_image: str | None = None,
+    *,
+    options: Sequence[str] = (),
+    kfn: Sequence[str] = (sys.executable, "-m", "kfn"),
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """`kfn build` of `project` as `image`; the build's output.
+
+    `cleanup` is the module's (`built`, `intermediates`): the image and the images of
+    its build stage are recorded there first, so they are removed even when a check fails.
+    """
+    built, intermediates = cleanup
+    built.append(image)
+    output = kfn_build(podman, project, image, base_image, options=options, kfn=kfn, env=env)
+    intermediates.extend(build_ids(output))
+    return output
 
 
 def wait_for_file(container: Container, path: str, timeout: float = 15) -> None:
@@ -115,3 +144,39 @@ def layers(podman: Podman, image: str) -> list[str]:
     assert found.returncode == 0, found.stderr
     digests: Any = json.loads(found.stdout)
     return [str(digest) for digest in digests]
+
+
+class ContractChecks:
+    """What every project's image keeps, on its `image` fixture, with the project's own event.
+
+    A project's module subclasses it as a test class and says which event (`EVENT_TYPE`,
+    `DATA`) its functions answer, and with what (`REPLY_TYPE`, `REPLY`).
+    """
+
+    EVENT_TYPE: ClassVar[str]
+    DATA: ClassVar[object]
+    REPLY_TYPE: ClassVar[str]
+    REPLY: ClassVar[object]
+
+    def test_the_project_runs_non_root_on_a_read_only_root(
+        self, podman: Podman, image: str
+    ) -> None:
+        check_non_root_on_a_read_only_root(podman, image)
+
+    def test_readiness_is_200_only_after_the_startup_hook_and_liveness_answers(
+        self, podman: Podman, image: str
+    ) -> None:
+        check_ready_only_after_the_startup_hook(podman, image)
+
+    def test_the_projects_event_is_answered_with_its_reply(
+        self, podman: Podman, image: str
+    ) -> None:
+        response = reply_to(podman, image, self.EVENT_TYPE, self.DATA)
+        assert response.status_code == 200, response.text
+        assert response.headers["ce-type"] == self.REPLY_TYPE
+        assert response.json() == self.REPLY
+
+    def test_sigterm_during_a_slow_event_still_acknowledges_it_and_exits_0(
+        self, podman: Podman, image: str
+    ) -> None:
+        check_sigterm_during_a_slow_event(podman, image)

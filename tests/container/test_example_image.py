@@ -12,12 +12,11 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.container.conftest import build_ids, kfn_build
+from tests.container.contract import build
 from tests.container.harness import GRACE_PERIOD, InFlight, Podman, SlowSink, running
 from tests.deploy.dockerfile_parsing import stages
 from tests.helpers import binary_headers
 
-IMAGE = "localhost/kfn-test/shop:example"
 ORDER = {
     "order_id": "o-1",
     "customer": "ann",
@@ -27,10 +26,12 @@ INVOICE = {"invoice_id": "inv-o-1", "order_id": "o-1", "customer": "ann", "total
 
 
 @pytest.fixture(scope="module")
-def image(podman: Podman, base_image: str, intermediates: list[str], built: list[str]) -> str:
-    built.append(IMAGE)
-    intermediates.extend(build_ids(kfn_build(podman, REPO, IMAGE, base_image)))
-    return IMAGE
+def image(
+    podman: Podman, base_image: str, run_tag: str, intermediates: list[str], built: list[str]
+) -> str:
+    image = f"localhost/kfn-test/shop:example-{run_tag}"
+    build(podman, REPO, image, (built, intermediates), base_image)
+    return image
 
 
 def test_the_image_runs_as_the_dockerfiles_numeric_non_root_user(

@@ -14,21 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.conftest import build_ids, kfn_build
-from tests.container.contract import (
-    LIFECYCLE,
-    check_non_root_on_a_read_only_root,
-    check_ready_only_after_the_startup_hook,
-    check_sigterm_during_a_slow_event,
-    layers,
-    reply_to,
-)
+from tests.container.contract import LIFECYCLE, ContractChecks, build, layers
 from tests.container.harness import Podman
 from tests.user_venv import Venv, check
 
 NAME = "hello"
-IMAGE = f"localhost/kfn-test/{NAME}:new"
-AGAIN = f"localhost/kfn-test/{NAME}:again"
 PODMAN_SETTINGS = ("CONTAINERS_CONF", "BUILDAH_ISOLATION")
 
 
@@ -55,38 +45,28 @@ def image(
     user: Podman,
     project: Path,
     base_image: str,
+    run_tag: str,
     intermediates: list[str],
     built: list[str],
 ) -> str:
-    built.append(IMAGE)
-    output = kfn_build(user, project, IMAGE, base_image, options=["--no-cache"], kfn=["kfn"])
-    intermediates.extend(build_ids(output))
-    return IMAGE
-
-
-def test_the_project_runs_non_root_on_a_read_only_root(podman: Podman, image: str) -> None:
-    check_non_root_on_a_read_only_root(podman, image)
-
-
-def test_readiness_is_200_only_after_the_startup_hook_and_liveness_answers(
-    podman: Podman, image: str
-) -> None:
-    check_ready_only_after_the_startup_hook(podman, image)
-
-
-def test_the_order_event_is_answered_with_its_acceptance(podman: Podman, image: str) -> None:
-    response = reply_to(
-        podman, image, "com.example.order.received", {"order_id": "o-1", "quantity": 2}
+    image = f"localhost/kfn-test/{NAME}:new-{run_tag}"
+    build(
+        user,
+        project,
+        image,
+        (built, intermediates),
+        base_image,
+        options=["--no-cache"],
+        kfn=["kfn"],
     )
-    assert response.status_code == 200, response.text
-    assert response.headers["ce-type"] == "com.example.order.accepted"
-    assert response.json() == {"order_id": "o-1", "message": "2 item(s) on the way"}
+    return image
 
 
-def test_sigterm_during_a_slow_event_still_acknowledges_it_and_exits_0(
-    podman: Podman, image: str
-) -> None:
-    check_sigterm_during_a_slow_event(podman, image)
+class TestContract(ContractChecks):
+    EVENT_TYPE = "com.example.order.received"
+    DATA = {"order_id": "o-1", "quantity": 2}
+    REPLY_TYPE = "com.example.order.accepted"
+    REPLY = {"order_id": "o-1", "message": "2 item(s) on the way"}
 
 
 def test_a_second_cold_build_of_the_same_inputs_gives_the_same_layers(
@@ -94,6 +74,7 @@ def test_a_second_cold_build_of_the_same_inputs_gives_the_same_layers(
     project: Path,
     base_image: str,
     image: str,
+    run_tag: str,
     intermediates: list[str],
     built: list[str],
     tmp_path: Path,
@@ -108,12 +89,12 @@ def test_a_second_cold_build_of_the_same_inputs_gives_the_same_layers(
         "XDG_CACHE_HOME": str(tmp_path / "cache"),  # kfn's wheel cache, empty
         "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(caches / "pip")),  # downloads
     }
-    built.append(AGAIN)
-    output = kfn_build(
-        user, project, AGAIN, base_image, options=["--no-cache"], kfn=["kfn"], env=env
+    again = f"localhost/kfn-test/{NAME}:again-{run_tag}"
+    cleanup = (built, intermediates)
+    output = build(
+        user, project, again, cleanup, base_image, options=["--no-cache"], kfn=["kfn"], env=env
     )
-    intermediates.extend(build_ids(output))
     assert "Using cache" not in output
     assert list((tmp_path / "cache" / "kfn" / "wheels").glob("*/hello-0.1.0-*.whl"))  # built anew
     assert len(first) > len(layers(user, base_image))
-    assert layers(user, AGAIN) == first
+    assert layers(user, again) == first

@@ -2,7 +2,8 @@
 
 A flat layout: pyproject.toml and a `functions/` package, which setuptools puts in the
 project's wheel, `kfn-host` as a dependency (built from the checkout kfn runs from), and
-the base image chosen in `[tool.kfn] base-image`.
+the base image chosen in `[tool.kfn] base-image`. Its Service name carries the run's
+tag, so the image `kfn run --container` builds (named for it) is this run's own.
 """
 
 from __future__ import annotations
@@ -17,17 +18,10 @@ import httpx
 import pytest
 
 from kfn.image.build import STOP_TIMEOUT
-from tests.container.conftest import build_ids, kfn_build
-from tests.container.contract import (
-    LIFECYCLE,
-    check_non_root_on_a_read_only_root,
-    check_ready_only_after_the_startup_hook,
-    check_sigterm_during_a_slow_event,
-    reply_to,
-)
+from tests.container.conftest import build_ids
+from tests.container.contract import LIFECYCLE, ContractChecks, build
 from tests.container.harness import Podman, free_port
 
-IMAGE = "localhost/kfn-test/greeter:project"
 PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=77"]
@@ -40,7 +34,7 @@ requires-python = ">=3.11"
 dependencies = ["kfn-host"]
 
 [tool.kfn]
-name = "greeter"
+name = "{name}"
 base-image = "{base_image}"
 """
 FUNCTIONS = """\
@@ -56,9 +50,15 @@ async def greet(event: CloudEvent) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def service(run_tag: str) -> str:
+    """The project's Service name in [tool.kfn]."""
+    return f"greeter-{run_tag}"
+
+
+@pytest.fixture(scope="module")
+def project(base_image: str, service: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("greeter")
-    pyproject = PYPROJECT.format(base_image=base_image)
+    pyproject = PYPROJECT.format(name=service, base_image=base_image)
     (folder / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     (folder / "functions").mkdir()
     (folder / "functions" / "__init__.py").write_text(FUNCTIONS, "utf-8")
@@ -67,40 +67,30 @@ def project(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def image(podman: Podman, project: Path, intermediates: list[str], built: list[str]) -> str:
-    built.append(IMAGE)
-    output = kfn_build(podman, project, IMAGE)  # the base image from [tool.kfn]
-    intermediates.extend(build_ids(output))
-    return IMAGE
+def image(
+    podman: Podman, project: Path, run_tag: str, intermediates: list[str], built: list[str]
+) -> str:
+    image = f"localhost/kfn-test/greeter:project-{run_tag}"
+    build(podman, project, image, (built, intermediates))  # the base image from [tool.kfn]
+    return image
 
 
-def test_the_project_runs_non_root_on_a_read_only_root(podman: Podman, image: str) -> None:
-    check_non_root_on_a_read_only_root(podman, image)
-
-
-def test_readiness_is_200_only_after_the_startup_hook_and_liveness_answers(
-    podman: Podman, image: str
-) -> None:
-    check_ready_only_after_the_startup_hook(podman, image)
-
-
-def test_an_event_is_answered_with_its_reply(podman: Podman, image: str) -> None:
-    response = reply_to(podman, image, "com.example.greet", {"name": "ann"})
-    assert response.status_code == 200, response.text
-    assert response.headers["ce-type"] == "com.example.greeted"
-    assert response.json() == {"greeting": "hello ann"}
-
-
-def test_sigterm_during_a_slow_event_still_acknowledges_it_and_exits_0(
-    podman: Podman, image: str
-) -> None:
-    check_sigterm_during_a_slow_event(podman, image)
+class TestContract(ContractChecks):
+    EVENT_TYPE = "com.example.greet"
+    DATA = {"name": "ann"}
+    REPLY_TYPE = "com.example.greeted"
+    REPLY = {"greeting": "hello ann"}
 
 
 def test_kfn_run_container_serves_the_project_on_port_until_ctrl_c(
-    podman: Podman, project: Path, image: str, intermediates: list[str], built: list[str]
+    podman: Podman,
+    project: Path,
+    service: str,
+    image: str,
+    intermediates: list[str],
+    built: list[str],
 ) -> None:
-    built.append("localhost/greeter:dev")
+    built.append(f"localhost/{service}:dev")
     port = free_port()
     log = project / "run.log"
     command = ["run", "--container", "--engine", "podman", "--port", str(port)]
@@ -133,6 +123,8 @@ def test_kfn_run_container_serves_the_project_on_port_until_ctrl_c(
             process.kill()
             process.wait()
         intermediates.extend(build_ids(log.read_text()))
-    left = podman.call("ps", "--all", "--quiet", "--filter", f"name=kfn-run-greeter-{process.pid}")
+    left = podman.call(
+        "ps", "--all", "--quiet", "--filter", f"name=kfn-run-{service}-{process.pid}"
+    )
     assert code == 0, log.read_text()
     assert left.stdout.strip() == "", "the container outlived kfn run --container"
