@@ -92,6 +92,10 @@ class Server:
             return handle.read()
 
 
+READY_TIMEOUT = 60
+"""Seconds a server may take to turn ready: a few on a quiet machine, more beside other work."""
+
+
 def start_server(
     functions: str, env: dict[str, str] | None = None, wait_ready: bool = True
 ) -> Server:
@@ -109,7 +113,7 @@ def start_server(
     )
     server = Server(process, port, log_file)
     if wait_ready:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{server.logs()}")
