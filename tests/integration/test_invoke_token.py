@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from kfn.cli import main
-from tests.conftest import REPO, Server, start_server
-from tests.integration.test_sender_identity import AUDIENCE, EVENT_TYPE, ISSUER, Issuer
+from tests.conftest import REPO, Server
+from tests.integration.test_sender_identity import AUDIENCE, EVENT_TYPE, Issuer, start_identity_host
 
 MISSING = (
     "kfn: the host requires a sender-identity token: pass --token TOKEN or "
@@ -36,15 +36,7 @@ def issuer() -> Iterator[Issuer]:
 
 @pytest.fixture(scope="module")
 def host(issuer: Issuer) -> Iterator[Server]:
-    server = start_server(
-        "tests.apps.identity",
-        {
-            "KFN_OIDC_AUDIENCE": AUDIENCE,
-            "KFN_OIDC_ISSUER": ISSUER,
-            "KFN_OIDC_JWKS_URL": issuer.url,
-            "KFN_LOCAL_BROKER": "false",
-        },
-    )
+    server = start_identity_host(issuer)
     yield server
     server.stop()
 

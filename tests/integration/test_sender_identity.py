@@ -104,9 +104,9 @@ def issuer() -> Iterator[Issuer]:
     issuer.stop()
 
 
-@pytest.fixture(scope="module")
-def host(issuer: Issuer) -> Iterator[Server]:
-    server = start_server(
+def start_identity_host(issuer: Issuer) -> Server:
+    """A `kfn run` of tests/apps/identity.py that verifies tokens against `issuer`."""
+    return start_server(
         "tests.apps.identity",
         {
             "KFN_OIDC_AUDIENCE": AUDIENCE,
@@ -115,6 +115,11 @@ def host(issuer: Issuer) -> Iterator[Server]:
             "KFN_LOCAL_BROKER": "false",
         },
     )
+
+
+@pytest.fixture(scope="module")
+def host(issuer: Issuer) -> Iterator[Server]:
+    server = start_identity_host(issuer)
     yield server
     server.stop()
 
