@@ -11,6 +11,7 @@ interrupted either: asyncio's timeout cancels a task at an await, and there is n
 from __future__ import annotations
 
 import asyncio
+import time
 import types
 from collections.abc import Coroutine, Generator
 from typing import Any, TypeVar
@@ -19,13 +20,19 @@ T = TypeVar("T")
 
 
 async def call_with_timeout(coro: Coroutine[Any, Any, T], timeout: float) -> T:
-    """`await coro` within `timeout` seconds (TimeoutError past them)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    """`await coro` within `timeout` seconds (TimeoutError past them).
+
+    The start is read from `time.monotonic`, and the loop only asked for once the
+    coroutine waits: on Python 3.11 `asyncio.get_running_loop` costs a system call
+    (`getpid`, its check for a fork), which most calls need not pay.
+    """
+    started = time.monotonic()
     try:
         waiting_on = coro.send(None)
     except StopIteration as done:
         result: T = done.value
         return result
+    deadline = asyncio.get_running_loop().time() + timeout - (time.monotonic() - started)
     async with asyncio.timeout_at(deadline):
         return await _resume(coro, waiting_on)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import os
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -134,13 +134,18 @@ def from_attributes(attributes: Mapping[str, Any]) -> TraceParent | None:
 
 
 def new_span_id() -> str:
-    """8 random bytes as hex, never all zero (W3C: an all-zero id is invalid)."""
-    found = os.urandom(8).hex()
+    """64 random bits as hex, never all zero (W3C: an all-zero id is invalid).
+
+    From `random`, as OpenTelemetry's id generator does: an id must be unique, not
+    secret, and `os.urandom` costs a system call per id on every event. The module's
+    generator is reseeded in a forked child, so two workers never share a sequence.
+    """
+    found = f"{random.getrandbits(64):016x}"
     return found if found != _ZERO_SPAN else new_span_id()
 
 
 def new_trace_id() -> str:
-    found = os.urandom(16).hex()
+    found = f"{random.getrandbits(128):032x}"
     return found if found != _ZERO_TRACE else new_trace_id()
 
 
