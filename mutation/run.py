@@ -33,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,11 +58,15 @@ SLACK, SLOWDOWN = 20.0, 3.0
 """A mutant's tests may take SLACK seconds plus SLOWDOWN times their mapped time, then it hung."""
 CAP = [90.0]
 """The most seconds one mutant may take (--mutant-seconds): past it, undecided, not hung."""
+WORKERS = [max(1, min(2, os.cpu_count() or 1))]
+"""Mutants run at once (--workers), each in its own copy of the tree: their tests wait on
+servers much of the time, so two share two cores well."""
 
 MAPPED = (
     "tests/integration",
     "tests/unit",
     "tests/observe/test_metrics.py",
+    "tests/observe/test_trace_propagation.py",
     "tests/idempotency",
     "tests/events/test_local_broker.py",
     "tests/adversarial/test_header_limits.py",
@@ -198,6 +203,9 @@ def main() -> int:
         "--report", action="store_true", help="rewrite RESULTS.md from the last run, not run"
     )
     parser.add_argument("--also", nargs="*", default=[], help="tests every mutant runs first")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS[0], help="mutants run at once, each in a tree"
+    )
     args = parser.parse_args()
     if args.report:  # the last run again, with the justifications as they are now
         last = json.loads((WORK / "last-run.json").read_text())
@@ -210,6 +218,7 @@ def main() -> int:
     started = time.monotonic()
     deadline = started + args.minutes * 60
     CAP[0] = args.mutant_seconds
+    WORKERS[0] = max(1, args.workers)
     copy_tree()
     python = venv()
     env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -267,10 +276,16 @@ def main() -> int:
     return 0
 
 
+def worker_tree(worker: int) -> Path:
+    """Worker 0 mutates .mutate/tree (the venv's editable install); the others a copy each."""
+    return TREE if worker == 0 else WORK / f"tree-{worker}"
+
+
 def copy_tree() -> None:
-    """The tracked files (as they are now, edits included) into .mutate/tree."""
-    if TREE.exists():
-        shutil.rmtree(TREE)
+    """The tracked files (as they are now, edits included) into .mutate/tree and its copies."""
+    for old in [TREE, *WORK.glob("tree-*")]:
+        if old.exists():
+            shutil.rmtree(old)
     listed = subprocess.run(
         ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
     ).stdout.split(b"\0")
@@ -280,6 +295,8 @@ def copy_tree() -> None:
         if source.is_file():
             (TREE / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, TREE / path)
+    for worker in range(1, WORKERS[0]):
+        shutil.copytree(TREE, worker_tree(worker), symlinks=True)
 
 
 def venv() -> Path:
@@ -457,7 +474,10 @@ def map_tests(
 
 
 def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], float]:
-    """The tests to run on `mutant`, fastest first, and their mapped seconds; [] if none reaches it.
+    """The tests to run on `mutant` and their mapped seconds; [] if none reaches it.
+
+    First the tests that killed other mutants of its function (a neighbour's killer
+    usually kills it too), then the fastest.
 
     A module-level line (run while its module is imported, context "") may matter to
     any test: every mapped test is then selected, as for a line only processes started
@@ -483,7 +503,16 @@ def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], flo
     for nodeid in test_map.failed:
         units.pop(nodeid, None)
     fresh = test_map.fresh  # written since the last map: likely for the last run's survivors
-    ordered = sorted(units, key=lambda unit: (unit.split("::")[0] not in fresh, units[unit], unit))
+    killers = KILLERS.get((mutant["module_path"], mutant["function"]), Counter())
+    by_file = Counter[str]()
+    for nodeid, kills in killers.items():
+        by_file[nodeid.split("::")[0]] += kills
+
+    def rank(unit: str) -> tuple[int, bool, float, str]:
+        kills = killers[unit] if "::" in unit else by_file[unit]
+        return (-kills, unit.split("::")[0] not in fresh, units[unit], unit)
+
+    ordered = sorted(units, key=rank)  # who killed its neighbours, then fastest
     if ordered and test_map.also:
         ordered = [*test_map.also, *(u for u in ordered if u not in test_map.also)]
     return ordered, sum(units.values())
@@ -496,61 +525,114 @@ def run_mutants(
     mutants: list[dict[str, Any]],
     deadline: float | None,
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each mutant alone against the tests that reach it (until `deadline`, if there is one)."""
+    """Each mutant alone against the tests that reach it (until `deadline`, if there is one).
+
+    WORKERS threads take the mutants in order, each running its mutant in its own tree;
+    the results come back in the mutants' order.
+    """
+    results: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    queue = iter(enumerate(mutants))
+    lock = threading.Lock()
+
+    def work(worker: int) -> None:
+        while True:
+            with lock:
+                if deadline is not None and time.monotonic() > deadline:
+                    return
+                index, mutant = next(queue, (-1, {}))
+            if index < 0:
+                return
+            result = run_mutant(python, env, test_map, mutant, worker)
+            with lock:
+                results[index] = (mutant, result)
+                record(mutant, result)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(WORKERS[0])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[index] for index in sorted(results)]
+
+
+def run_mutant(
+    python: Path, env: dict[str, str], test_map: TestMap, mutant: dict[str, Any], worker: int
+) -> dict[str, Any]:
+    """One mutant in `worker`'s tree: remembered, unreached, or run against its tests."""
+    tree = worker_tree(worker)
+    path = tree / mutant["module_path"]
+    _ORIGINALS.setdefault(mutant["module_path"], path.read_text())  # restored after each
+    remembered = KILLED.get(_cache_key(mutant))
+    if remembered is not None and remembered["test"] == _test_digest(remembered["killer"]):
+        result = {"outcome": "killed", "cached": True, "seconds": 0.0, "expected": 0.0}
+        return {**result, "killer": remembered["killer"]}
+    units, expected = selection(test_map, mutant)
+    if not units:  # no test runs this line: nothing can kill the mutant
+        return {
+            "outcome": "survived",
+            "unreached": True,
+            "seconds": 0.0,
+            "diff": "(no mapped test reaches this line)",
+        }
+    hung = SLACK + SLOWDOWN * expected
+    timeout = min(hung, CAP[0])
     failed = [arg for nodeid in test_map.failed for arg in ("--deselect", nodeid)]
-    results = []
-    for mutant in mutants:
-        if deadline is not None and time.monotonic() > deadline:
-            break
-        path = TREE / mutant["module_path"]
-        _ORIGINALS.setdefault(mutant["module_path"], path.read_text())  # restored after each
-        key = _cache_key(mutant)
-        remembered = KILLED.get(key)
-        if remembered is not None and remembered["test"] == _test_digest(remembered["killer"]):
-            result = {"outcome": "killed", "cached": True, "seconds": 0.0, "expected": 0.0}
-            result["killer"] = remembered["killer"]
-            results.append((mutant, result))
-            continue
-        units, expected = selection(test_map, mutant)
-        if not units:  # no test runs this line: nothing can kill the mutant
-            result = {"outcome": "survived", "unreached": True, "seconds": 0.0}
-            result["diff"] = "(no mapped test reaches this line)"
-            results.append((mutant, result))
-            print(f"mutate: {mutant['where']} survived (unreached)", flush=True)
-            continue
-        hung = SLACK + SLOWDOWN * expected
-        timeout = min(hung, CAP[0])
-        command = [str(python), *PYTEST, *failed, *units]
-        argv = [str(python), __file__, "--one", json.dumps(mutant), json.dumps(command)]
-        began = time.monotonic()
-        process = subprocess.Popen(
-            argv, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, start_new_session=True,
-        )  # fmt: skip
-        try:
-            out, _ = process.communicate(timeout=timeout)
-            result = json.loads(out) if out.strip() else {"outcome": "error"}
-        except subprocess.TimeoutExpired:  # it hung: killed, with the servers it started
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            result = {"outcome": "timeout" if timeout == hung else "undecided"}
-        if _group_alive(process.pid):  # a server its tests left running
-            os.killpg(process.pid, signal.SIGKILL)
-        restore(mutant)
-        result["seconds"] = round(time.monotonic() - began, 1)
-        result["expected"] = round(expected, 1)
-        results.append((mutant, result))
-        if result["outcome"] == "killed" and result.get("killer"):
-            KILLED[key] = {"killer": result["killer"], "test": _test_digest(result["killer"])}
-            (WORK / "killed.json").write_text(json.dumps(KILLED))
-        with (WORK / "results.jsonl").open("a") as log:
-            log.write(json.dumps([mutant, result]) + "\n")
-        print(
-            f"mutate: {mutant['where']} {result['outcome']} in {result['seconds']}s"
-            f" ({len(units)} units) {result.get('killer') or ''}",
-            flush=True,
-        )
-    return results
+    command = [str(python), *PYTEST, *failed, *units]
+    argv = [str(python), __file__, "--one", json.dumps(mutant), json.dumps(command)]
+    began = time.monotonic()
+    worker_env = dict(env)
+    if tree != TREE:  # kfn from this worker's tree, ahead of the editable install's
+        worker_env["PYTHONPATH"] = str(tree / "runtime")
+    process = subprocess.Popen(
+        argv, cwd=tree, env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, _ = process.communicate(timeout=timeout)
+        result = json.loads(out) if out.strip() else {"outcome": "error"}
+    except subprocess.TimeoutExpired:  # it hung: killed, with the servers it started
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        result = {"outcome": "timeout" if timeout == hung else "undecided"}
+    if _group_alive(process.pid):  # a server its tests left running
+        os.killpg(process.pid, signal.SIGKILL)
+    restore(mutant, tree)
+    result["seconds"] = round(time.monotonic() - began, 1)
+    result["expected"] = round(expected, 1)
+    result["units"] = len(units)
+    return result
+
+
+def record(mutant: dict[str, Any], result: dict[str, Any]) -> None:
+    """A mutant's outcome: remembered if killed, logged, learnt from, and printed."""
+    if result.get("cached"):
+        _learn(mutant, result["killer"])
+        return
+    if result.get("unreached"):
+        print(f"mutate: {mutant['where']} survived (unreached)", flush=True)
+        return
+    if result["outcome"] == "killed" and result.get("killer"):
+        KILLED[_cache_key(mutant)] = {
+            "killer": result["killer"],
+            "test": _test_digest(result["killer"]),
+        }
+        (WORK / "killed.json").write_text(json.dumps(KILLED))
+        _learn(mutant, result["killer"])
+    with (WORK / "results.jsonl").open("a") as log:
+        log.write(json.dumps([mutant, result]) + "\n")
+    print(
+        f"mutate: {mutant['where']} {result['outcome']} in {result['seconds']}s"
+        f" ({result['units']} units) {result.get('killer') or ''}",
+        flush=True,
+    )
+
+
+KILLERS: dict[tuple[str, str | None], Counter[str]] = {}
+"""Per module and function, the tests that killed its mutants: the next mutant there tries them first."""
+
+
+def _learn(mutant: dict[str, Any], killer: str) -> None:
+    KILLERS.setdefault((mutant["module_path"], mutant["function"]), Counter())[killer] += 1
 
 
 KILLED: dict[str, dict[str, str]] = {}
@@ -590,9 +672,9 @@ def _group_alive(pgid: int) -> bool:
 _ORIGINALS: dict[str, str] = {}
 
 
-def restore(mutant: dict[str, Any]) -> None:
+def restore(mutant: dict[str, Any], tree: Path) -> None:
     """A killed worker cannot put the file back: every mutant starts from the original."""
-    path = TREE / mutant["module_path"]
+    path = tree / mutant["module_path"]
     original = _ORIGINALS[mutant["module_path"]]
     if path.read_text() != original:
         path.write_text(original)
@@ -717,11 +799,12 @@ def run_one(mutant: dict[str, Any], command: list[str]) -> None:
         )
     )
     outcome = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(ran.returncode, "error")
-    killer = next(
+    killer = next(  # the summary's "FAILED tests/x.py::test - ...", not a captured log line
         (
             line.split()[1]
             for line in ran.stdout.splitlines()
-            if line.startswith(("FAILED", "ERROR"))
+            if line.startswith(("FAILED ", "ERROR "))
+            and ("::" in line.split()[1] or line.split()[1].endswith(".py"))
         ),
         None,
     )
