@@ -30,10 +30,18 @@ TEXT = "text"
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
+_second: list[Any] = [None, ""]
+"""The last whole second formatted and its text up to the seconds' dot: lines come in bursts."""
+
+
 def timestamp(created: float) -> str:
     """RFC 3339 with milliseconds, in UTC: 2026-12-01T09:48:04.123Z."""
-    moment = datetime.fromtimestamp(created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    whole = int(created)
+    if _second[0] != whole:  # strftime once per second, not once per line
+        moment = datetime.fromtimestamp(whole, UTC)
+        _second[:] = [whole, moment.strftime("%Y-%m-%dT%H:%M:%S.")]
+    millis = min(int((created - whole) * 1000), 999)
+    return f"{_second[1]}{millis:03d}Z"
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -41,6 +49,8 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     fields = getattr(record, "fields", None)
     if isinstance(fields, dict):
         return fields
+    if not record.__dict__.keys() - _RESERVED:  # a set difference: most records have none
+        return {}
     return {
         k: v for k, v in record.__dict__.items() if k not in _RESERVED and not k.startswith("_")
     }
@@ -83,7 +93,11 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info and record.exc_info[1] is not None:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        return json.dumps(line, default=str)
+        return _encode(line)
+
+
+_encode = json.JSONEncoder(default=str).encode
+"""json.dumps(line, default=str) with the encoder made once, not once per line."""
 
 
 class TextFormatter(logging.Formatter):

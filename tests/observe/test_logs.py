@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 
@@ -95,3 +96,23 @@ def test_kfn_run_on_a_terminal_prints_readable_lines() -> None:
     ready_line = next(line for line in text.splitlines() if "  ready" in line)
     assert re.match(r"^\d\d:\d\d:\d\d\.\d{3}  INFO     ready  functions=", ready_line)
     assert not [line for line in text.splitlines() if line.startswith("{")]
+
+
+def test_the_time_of_a_line_is_its_record_s_to_the_millisecond_across_seconds() -> None:
+    """The formatter reuses a second's text: the next second, or an earlier one, gets its own."""
+    moments = [1764582484.0, 1764582484.9994, 1764582485.0005, 1764582484.25, 1700000000.5]
+    for created in moments:
+        expected = datetime.fromtimestamp(created, UTC)
+        assert logs.timestamp(created) == (
+            expected.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(created * 1000) % 1000:03d}Z"
+        ), created
+
+
+def test_a_json_line_carries_a_library_s_extra_fields_in_order_and_no_others() -> None:
+    formatter = logs.JsonFormatter()
+    plain = logging.LogRecord("lib", logging.INFO, __file__, 1, "plain %s", ("line",), None)
+    assert set(json.loads(formatter.format(plain))) == {"time", "level", "logger", "message"}
+    extra = logging.makeLogRecord({"msg": "with extras", "zeta": 1, "alpha": [2], "_hidden": 3})
+    line = json.loads(formatter.format(extra))
+    assert [key for key in line if key in ("zeta", "alpha", "_hidden")] == ["zeta", "alpha"]
+    assert line["message"] == "with extras" and line["alpha"] == [2]
