@@ -39,8 +39,9 @@ fuzz: $(STAMP)
 # Mutation testing of the contract's modules, bounded (MINUTES), at low priority; it
 # writes mutation/RESULTS.md and is not part of `make test`.
 MINUTES ?= 45
+WORKERS ?= 2
 mutate:
-	nice -n 19 $(PYTHON) mutation/run.py --minutes $(MINUTES)
+	nice -n 19 $(PYTHON) mutation/run.py --minutes $(MINUTES) --workers $(WORKERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .mutate

@@ -211,7 +211,9 @@ def main() -> int:
         last = json.loads((WORK / "last-run.json").read_text())
         groups = {g.name: g for g in GROUPS}
         report = [{**entry, "group": groups[entry["group"]]} for entry in last["report"]]
-        summary = TestMap({}, dict.fromkeys(range(last["tests"]), 0.0), last["failed"], 0.0)
+        summary = TestMap(
+            {}, dict.fromkeys(map(str, range(last["tests"])), 0.0), last["failed"], 0.0
+        )
         summary.minutes, summary.extended = last["map_minutes"], last["extended"]
         write_results(args.output, report, summary, last["seconds"])
         return 0
@@ -359,6 +361,8 @@ class TestMap:
     failed: list[str]
     """Tests that failed unmutated: left out of every mutant's run (they would kill anything)."""
     minutes: float
+    fixtures: dict[str, set[str]] = field(default_factory=dict)
+    """Per session- or package-scoped fixture, its tests: what reaches a `fixture:<name>` line."""
     fresh: set[str] = field(default_factory=set)
     """Test files mapped since the last full map (new or changed): the mutants they reach run them first."""
     extended: bool = False
@@ -392,18 +396,27 @@ def current_map(python: Path, env: dict[str, str]) -> TestMap:
         }
         seconds = {k: v for k, v in saved["seconds"].items() if k.split("::")[0] not in gone}
         failed = [k for k in saved["failed"] if k.split("::")[0] not in gone]
+        fixtures = {
+            name: {t for t in tests if t.split("::")[0] not in gone}
+            for name, tests in saved.get("fixtures", {}).items()
+        }
         if changed:
-            new_lines, new_seconds, new_failed = map_tests(python, env, changed)
+            new_lines, new_seconds, new_failed, new_fixtures = map_tests(python, env, changed)
+            for name, tests in new_fixtures.items():
+                fixtures.setdefault(name, set()).update(tests)
             for module, by_line in new_lines.items():
                 for line, contexts in by_line.items():
                     lines.setdefault(module, {}).setdefault(line, set()).update(contexts)
             seconds.update(new_seconds)
             failed += new_failed
     else:
-        lines, seconds, failed = map_tests(python, env, list(MAPPED))
+        lines, seconds, failed, fixtures = map_tests(python, env, list(MAPPED))
     stored = {m: {n: sorted(c) for n, c in by.items()} for m, by in lines.items()}
+    users = {name: sorted(tests) for name, tests in fixtures.items()}
     saved_path.write_text(
-        json.dumps({"lines": stored, "seconds": seconds, "failed": failed, **hashes})
+        json.dumps(
+            {"lines": stored, "seconds": seconds, "failed": failed, "fixtures": users, **hashes}
+        )
     )
     if failed:
         print(f"mutate: {len(failed)} tests fail unmutated; left out", flush=True)
@@ -413,7 +426,7 @@ def current_map(python: Path, env: dict[str, str]) -> TestMap:
     saved_path.write_text(
         json.dumps({**json.loads(saved_path.read_text()), "fresh": sorted(fresh)})
     )
-    return TestMap(lines, seconds, failed, minutes, fresh=fresh, extended=reuse)
+    return TestMap(lines, seconds, failed, minutes, fixtures, fresh=fresh, extended=reuse)
 
 
 def _digest(paths: list[Path]) -> str:
@@ -438,8 +451,9 @@ def tree_hashes() -> dict[str, Any]:
 
 def map_tests(
     python: Path, env: dict[str, str], paths: list[str]
-) -> tuple[dict[str, dict[int, set[str]]], dict[str, float], list[str]]:
-    """Run `paths` once under coverage: who reaches each line, how long each test took, which failed."""
+) -> tuple[dict[str, dict[int, set[str]]], dict[str, float], list[str], dict[str, set[str]]]:
+    """Run `paths` once under coverage: who reaches each line, each test's time, which failed,
+    and the tests of each shared fixture."""
     data_file = WORK / "map.coverage"
     times = WORK / "map-times.json"
     for old in [*WORK.glob("map.coverage*"), times]:
@@ -470,7 +484,8 @@ def map_tests(
     for filename, by_line in json.loads(out).items():
         module = os.path.relpath(filename, TREE)
         lines[module] = {int(line): set(contexts) for line, contexts in by_line.items()}
-    return lines, recorded["seconds"], recorded["failed"]
+    fixtures = {name: set(tests) for name, tests in recorded.get("fixtures", {}).items()}
+    return lines, recorded["seconds"], recorded["failed"], fixtures
 
 
 def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], float]:
@@ -491,7 +506,10 @@ def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], flo
     labelled = contexts - {"", UNLABELLED}
     if (mutant["function"] is None and "" in contexts) or (contexts and not labelled):
         labelled = set(test_map.seconds)  # run while importing, or only by unnamed processes
-    contexts = labelled
+    shared = {c for c in labelled if c.startswith("fixture:")}  # a server of several files
+    contexts = labelled - shared
+    for context in shared:
+        contexts |= test_map.fixtures.get(context.removeprefix("fixture:"), set())
     files = {c for c in contexts if "::" not in c}
     units: dict[str, float] = {f: 0.0 for f in files}
     for nodeid, seconds in test_map.seconds.items():
