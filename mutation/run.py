@@ -283,9 +283,34 @@ def worker_tree(worker: int) -> Path:
     return TREE if worker == 0 else WORK / f"tree-{worker}"
 
 
+def worker_python(python: Path, worker: int) -> Path:
+    """The python of `worker`'s venv: one whose editable install is that worker's tree.
+
+    The tests start `kfn run` with their own PYTHONPATH, so only the environment the
+    interpreter belongs to can say which tree a server imports kfn from. Worker 0 has
+    .mutate/venv; the others a copy of it, made once per run, pointing at their tree.
+    """
+    if worker == 0:
+        return python
+    venv = WORK / f"venv-{worker}"
+    copied = venv / "bin" / "python"
+    if copied.exists():
+        return copied
+    shutil.copytree(VENV, venv, symlinks=True)
+    old, new = str(VENV), str(venv)
+    for script in (venv / "bin").iterdir():  # console scripts name their interpreter
+        if script.is_file() and not script.is_symlink():
+            text = script.read_bytes()
+            if text.startswith(b"#!") and old.encode() in text.split(b"\n", 1)[0]:
+                script.write_bytes(text.replace(old.encode(), new.encode(), 1))
+    for pth in venv.glob("lib/python*/site-packages/__editable__.*.pth"):
+        pth.write_text(pth.read_text().replace(str(TREE), str(worker_tree(worker))))
+    return copied
+
+
 def copy_tree() -> None:
     """The tracked files (as they are now, edits included) into .mutate/tree and its copies."""
-    for old in [TREE, *WORK.glob("tree-*")]:
+    for old in [TREE, *WORK.glob("tree-*"), *WORK.glob("venv-*")]:
         if old.exists():
             shutil.rmtree(old)
     listed = subprocess.run(
@@ -595,12 +620,11 @@ def run_mutant(
     hung = SLACK + SLOWDOWN * expected
     timeout = min(hung, CAP[0])
     failed = [arg for nodeid in test_map.failed for arg in ("--deselect", nodeid)]
+    python = worker_python(python, worker)
     command = [str(python), *PYTEST, *failed, *units]
     argv = [str(python), __file__, "--one", json.dumps(mutant), json.dumps(command)]
     began = time.monotonic()
-    worker_env = dict(env)
-    if tree != TREE:  # kfn from this worker's tree, ahead of the editable install's
-        worker_env["PYTHONPATH"] = str(tree / "runtime")
+    worker_env = {**env, "PATH": f"{python.parent}{os.pathsep}{env.get('PATH', '')}"}
     process = subprocess.Popen(
         argv, cwd=tree, env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         text=True, start_new_session=True,

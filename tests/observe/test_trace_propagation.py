@@ -47,13 +47,17 @@ def test_a_binary_reply_keeps_the_trace_id_with_a_new_span_id(shop: Server) -> N
 
 
 def test_tracestate_sent_in_two_headers_is_one_list_in_the_reply(shop: Server) -> None:
-    """W3C Trace Context: several `tracestate` headers are one list, joined in their order."""
+    """W3C Trace Context: several `tracestate` headers are one list, joined in their order.
+
+    The trace headers come first and the event's after them (headers have no order
+    that matters): the host must pick them by name wherever they are.
+    """
     headers = [
+        ("traceparent", CALLER),
+        ("tracestate", "vendor=abc"),
         *binary_headers(
             "com.example.order.created", "o-1", **{"content-type": "application/json"}
         ).items(),
-        ("traceparent", CALLER),
-        ("tracestate", "vendor=abc"),
         ("tracestate", "other=def"),
     ]
     response = httpx.post(shop.url + "/events/bill", headers=headers, content=json.dumps(ORDER))
