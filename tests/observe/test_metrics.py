@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Server
+from tests.conftest import Server, start_server
 from tests.events.conftest import SinkServer
 from tests.helpers import binary_headers
 
@@ -20,6 +21,14 @@ ORDER = {
     "lines": [{"sku": "tea", "quantity": 1, "unit_price": 1}],
 }
 INVOICE = {"invoice_id": "inv-9", "order_id": "o-9", "customer": "ann", "total": 1.0}
+
+
+@pytest.fixture(scope="module")
+def contract() -> Iterator[Server]:
+    """The contract app: a function for each way a call can end."""
+    server = start_server("tests.apps.contract")
+    yield server
+    server.stop()
 
 
 def _samples(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -54,6 +63,27 @@ def test_events_are_counted_by_function_outcome_and_status(shop: Server) -> None
     bad = ("kfn_events_total", (("function", "bill"), ("outcome", "rejected"), ("status", "422")))
     assert after[bad] == rejected + 1
     assert after[("kfn_event_duration_seconds_count", (("function", "bill"),))] >= 2
+
+
+@pytest.mark.parametrize(
+    ("type_", "function", "outcome", "status"),
+    [
+        ("test.noreply", "noreply", "ok", 202),
+        ("test.echo", "echo", "ok", 200),
+        ("test.raise", "explode", "failed", 500),
+        ("test.drop", "drop", "rejected", 422),
+        ("test.retry", "retry", "failed", 503),
+        ("test.slow", "too_slow", "failed", 504),
+    ],
+)
+def test_each_way_a_call_ends_is_counted_with_its_status(
+    contract: Server, type_: str, function: str, outcome: str, status: int
+) -> None:
+    """Answered, replied, raised, dropped, retried, timed out: one event each, the status answered."""
+    labels = {"function": function, "outcome": outcome, "status": str(status)}
+    before = _value(contract, "kfn_events_total", **labels)
+    assert _post(contract, "/", type_, {"n": 1}).status_code == status
+    assert _value(contract, "kfn_events_total", **labels) == before + 1
 
 
 def test_emits_and_their_failures_are_counted_by_the_emitting_function(
