@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, start_server
-from tests.helpers import binary_headers
+from tests.helpers import binary_headers, counter
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +40,21 @@ def test_a_sender_gone_mid_body_leaves_no_error_behind(server: Server) -> None:
     while time.monotonic() < deadline:  # the disconnects are handled within moments
         assert "internal error" not in server.logs()
         time.sleep(0.1)
+
+
+def test_the_function_never_runs_on_the_part_of_a_body_that_arrived(server: Server) -> None:
+    """A text body cut off is still a valid body for a function: the host must not deliver it."""
+    head = (
+        b"POST /events/noreply HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+        b"ce-specversion: 1.0\r\nce-id: cut\r\nce-source: /tests\r\nce-type: test.noreply\r\n"
+        b"content-type: text/plain\r\ncontent-length: 100\r\n\r\n"
+    )
+    ran = {"function": "noreply", "outcome": "ok", "status": "202"}
+    before = counter(httpx.get(server.url + "/metrics").text, "kfn_events_total", **ran)
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(head + b"the first half")
+            time.sleep(0.05)  # the request reaches the endpoint, which waits for the rest
+    time.sleep(0.3)  # the disconnects are handled within moments
+    after = counter(httpx.get(server.url + "/metrics").text, "kfn_events_total", **ran)
+    assert after == before
