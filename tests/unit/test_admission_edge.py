@@ -7,6 +7,7 @@ problem (and challenge) and nothing else happens; a fault in the check itself is
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import httpx
@@ -114,3 +115,19 @@ async def test_a_service_that_takes_no_events_refuses_them_with_403() -> None:
     assert response.status_code == 403
     assert response.json()["type"] == "urn:kfn:problem:events-not-accepted"
     assert RAN == []
+
+
+def test_a_sender_check_without_its_jose_library_stops_startup_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """KFN_OIDC_AUDIENCE set where kfn-host[oidc] is not installed: a startup error, not a crash."""
+    from kfn._admission import admission
+    from kfn._errors import StartupError
+
+    import kfn
+
+    monkeypatch.setitem(sys.modules, "kfn.sender_identity", None)  # its import now fails
+    monkeypatch.delattr(kfn, "sender_identity", raising=False)  # as if never imported
+    settings = Settings.from_env({"KFN_OIDC_AUDIENCE": "serving.knative.dev/service/ns/shop"})
+    with pytest.raises(StartupError, match=r"pip install 'kfn-host\[oidc\]'"):
+        admission(settings)
