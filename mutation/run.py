@@ -235,6 +235,24 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "`is_retried` refuses it on the same line (Drop(status=500) is tested)"
     ),
     (
+        "runtime/kfn/_errors.py",
+        "core/NumberReplacer",
+        "if not 400 <= status < 500 or is_retried(status):",
+    ): (
+        "equivalent when it makes `< 501` of `< 500`: the one status let through, 500, is "
+        "refused by `is_retried` on the same line (a 401 for the 400 is killed by Drop(400))"
+    ),
+    **{
+        ("runtime/kfn/_sync_pool.py", operator, line): (
+            "equivalent: a call's states are the ints 0 to 3 (`range(4)`), and CPython keeps "
+            "one object of each small int, so `is` and `==` agree on them"
+        )
+        for operator, line in (
+            ("core/ReplaceComparisonOperator_Eq_Is", "if state == _QUEUED:"),
+            ("core/ReplaceComparisonOperator_NotEq_IsNot", "if call.state != _QUEUED:"),
+        )
+    },
+    (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
         "return json.dumps(document, default=str, allow_nan=False).encode()",
