@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,16 @@ def trusted_event(attributes: dict[str, Any], data: Any) -> CloudEvent:
     return event
 
 
+def new_id() -> str:
+    """A random (version 4) UUID for an event kfn originates.
+
+    From `random`, not `uuid.uuid4()`: an id must be unique, not secret, and
+    `os.urandom` costs a system call for every reply. The module's generator is
+    seeded from the system's randomness and reseeded in a forked child.
+    """
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def new_event(
     type: str,
     source: str,
@@ -38,7 +49,7 @@ def new_event(
     """An event kfn originates (a reply, a ping, a test's): a fresh id and the current time."""
     attributes: dict[str, Any] = {
         "specversion": "1.0",
-        "id": id or str(uuid.uuid4()),
+        "id": id or new_id(),
         "source": source,
         "type": type,
         "time": time or datetime.now(UTC),
