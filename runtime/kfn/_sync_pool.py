@@ -56,12 +56,18 @@ class _Call:
 
     __slots__ = ("context", "future", "loop", "request", "started", "state", "stuck", "timer")
 
-    def __init__(self, request: SyncCall, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        request: SyncCall,
+        loop: asyncio.AbstractEventLoop,
+        expire: Callable[[_Call], None],
+    ) -> None:
         self.request = request
         self.loop = loop
         self.context = contextvars.copy_context()
         self.future: asyncio.Future[Any] = loop.create_future()
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer = loop.call_later(request.timeout, expire, self)
+        """Armed from the start: every call has its timeout, cancelled when it ends."""
         self.state = _QUEUED
         self.stuck = False
         self.started = 0.0
@@ -130,8 +136,7 @@ class SyncPool:
                 "timeout; the event did not run",
             )
         loop = asyncio.get_running_loop()
-        call = _Call(request, loop)
-        call.timer = loop.call_later(request.timeout, self._expire, call)
+        call = _Call(request, loop, self._expire)
         self._outstanding += 1
         if self._outstanding > len(self._threads) and len(self._threads) < self._size:
             self._spawn()
@@ -171,8 +176,7 @@ class SyncPool:
                 call.state = _ABANDONED
         if state in (_DONE, _ABANDONED) or call.stuck:
             return  # finished (its result is on its way), or already given up on
-        if call.timer is not None:
-            call.timer.cancel()
+        call.timer.cancel()
         future = call.future
         if state == _QUEUED:
             self._outstanding -= 1
@@ -207,8 +211,7 @@ class SyncPool:
                 timeout_seconds=request.timeout,
             )
             return
-        if call.timer is not None:
-            call.timer.cancel()
+        call.timer.cancel()
         future = call.future
         if future.done():
             return
