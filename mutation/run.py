@@ -252,6 +252,17 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
             ("core/ReplaceComparisonOperator_NotEq_IsNot", "if call.state != _QUEUED:"),
         )
     },
+    **{
+        ("runtime/kfn/_sync_pool.py", "core/ReplaceComparisonOperator_GtE_Eq", line): (
+            "equivalent: a stuck call holds one of the pool's threads until it ends, and "
+            "there are never more than `_size` threads, so `len(self._stuck)` never exceeds "
+            "`_size` and `>=` is `==`"
+        )
+        for line in (
+            "return len(self._stuck) >= self._size",
+            "if len(self._stuck) >= self._size:",
+        )
+    },
     (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
