@@ -264,6 +264,16 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         )
     },
     (
+        "runtime/kfn/_sync_pool.py",
+        "core/ReplaceOrWithAnd",
+        "if state in (_DONE, _ABANDONED) or call.stuck:",
+    ): (
+        "unobservable: `_expire` meets a finished or already-stuck call only when its timer "
+        "fires in the one loop turn between the worker finishing and `_finish` cancelling "
+        "that timer (a caller's cancellation after an answer finds nothing to cancel); no "
+        "test can place a timer there"
+    ),
+    (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
         "return json.dumps(document, default=str, allow_nan=False).encode()",

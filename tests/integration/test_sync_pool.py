@@ -8,6 +8,7 @@ does not wait for such threads past the grace period.
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -69,7 +70,14 @@ def test_a_stuck_sync_function_is_504_and_in_flight_until_its_thread_ends(
     assert metric(server, "kfn_requests_in_flight") == 0
     assert metric(server, "kfn_sync_workers_busy") == 0
     wait_until(lambda: "a sync function past its timeout ended" in server.logs(), "its log line")
-    assert "stuck-1" in server.logs()
+    (line,) = [
+        json.loads(raw)
+        for raw in server.logs().splitlines()
+        if "a sync function past its timeout ended" in raw
+    ]
+    assert (line["function"], line["event_id"]) == ("blocked", "stuck-1")
+    assert line["seconds"] > line["timeout_seconds"] > 0
+    assert line["seconds"] == round(line["seconds"], 3)  # milliseconds, as every duration logged
 
 
 def test_exhausted_sync_workers_turn_readiness_503_and_refuse_sync_events(

@@ -1,0 +1,55 @@
+"""The sync pool starts a thread for each call waiting, up to its size, however many ran before.
+
+Its count of outstanding calls decides when a thread is added: a count that ran
+low after earlier calls would leave later concurrent calls queued behind one
+thread, each waiting for the one before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from kfn._inflight import InFlight
+from kfn._sync_pool import SyncCall, SyncPool
+
+
+def test_concurrent_calls_after_earlier_ones_each_get_a_thread() -> None:
+    async def scenario() -> None:
+        pool = SyncPool(3, InFlight())
+        for n in range(5):  # one at a time: one thread is enough for these
+            assert await pool.run(SyncCall("f", f"before-{n}", lambda: "ok", [], {}, 10)) == "ok"
+        meeting = threading.Barrier(3, timeout=5)  # broken unless all three run at once
+
+        def meet() -> int:
+            return meeting.wait()
+
+        calls = [pool.run(SyncCall("f", f"together-{n}", meet, [], {}, 10)) for n in range(3)]
+        assert sorted(await asyncio.gather(*calls)) == [0, 1, 2]
+        pool.stop()
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_calls_after_abandoned_ones_each_get_a_thread() -> None:
+    """A call whose caller stopped waiting before a worker took it is no longer counted."""
+
+    async def scenario() -> None:
+        pool = SyncPool(3, InFlight())
+        for n in range(2):  # each caller gone before its call reaches the workers
+            caller = asyncio.ensure_future(
+                pool.run(SyncCall("f", f"gone-{n}", lambda: "never", [], {}, 10))
+            )
+            await asyncio.sleep(0)  # the call is taken, not yet handed to a worker
+            caller.cancel()
+            await asyncio.gather(caller, return_exceptions=True)
+        meeting = threading.Barrier(3, timeout=5)  # broken unless all three run at once
+
+        def meet() -> int:
+            return meeting.wait()
+
+        calls = [pool.run(SyncCall("f", f"together-{n}", meet, [], {}, 10)) for n in range(3)]
+        assert sorted(await asyncio.gather(*calls)) == [0, 1, 2]
+        pool.stop()
+
+    asyncio.run(scenario())
