@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from kfn._inflight import InFlight
 from kfn._sync_pool import SyncCall, SyncPool
 
@@ -53,3 +55,37 @@ def test_concurrent_calls_after_abandoned_ones_each_get_a_thread() -> None:
         pool.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_call_that_ends_after_its_loop_closed_lets_its_worker_end_quietly() -> None:
+    """Shutdown with a stuck call: the thread finishes after the loop is gone, and simply ends."""
+    running, gate = threading.Event(), threading.Event()
+    pools: list[SyncPool] = []
+    earlier = set(threading.enumerate())
+
+    def block() -> str:
+        running.set()
+        gate.wait(10)
+        return "too late"
+
+    async def scenario() -> None:
+        pool = SyncPool(1, InFlight())
+        pools.append(pool)
+        caller = pool.run(SyncCall("f", "stuck", block, [], {}, 0.2))
+        with pytest.raises(TimeoutError):
+            await caller
+        assert running.is_set()
+
+    asyncio.run(scenario())  # the loop is closed; the worker is still in block()
+    (pool,) = pools
+    pool.stop()
+    (worker,) = [t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")]
+    raised: list[type[BaseException]] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_type)
+    try:
+        gate.set()
+        worker.join(5)
+    finally:
+        threading.excepthook = hook
+    assert not worker.is_alive()
+    assert raised == []
