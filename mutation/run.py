@@ -220,6 +220,11 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
     ),
     (
         "runtime/kfn/dispatch.py",
+        "core/NumberReplacer",
+        "reply = await self.call(targets[0], event)",
+    ): "equivalent: the line runs only when `len(targets) == 1`, where `targets[-1]` is `targets[0]`",
+    (
+        "runtime/kfn/dispatch.py",
         "core/ReplaceTrueWithFalse",
         "for t, c in zip(targets, contexts, strict=True)",
     ): (
