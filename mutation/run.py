@@ -224,6 +224,15 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "reply = await self.call(targets[0], event)",
     ): "equivalent: the line runs only when `len(targets) == 1`, where `targets[-1]` is `targets[0]`",
     (
+        "runtime/kfn/_body.py",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        'if message["type"] == "http.disconnect":',
+    ): (
+        "equivalent: an HTTP request's `receive` yields only two message types, "
+        '"http.request", which sorts after "http.disconnect", and "http.disconnect" itself, '
+        "so `<=` picks out the same one as `==`"
+    ),
+    (
         "runtime/kfn/dispatch.py",
         "core/ReplaceTrueWithFalse",
         "for t, c in zip(targets, contexts, strict=True)",
