@@ -628,18 +628,19 @@ def selection(test_map: TestMap, mutant: dict[str, Any]) -> tuple[list[str], flo
     First the tests that killed other mutants of its function (a neighbour's killer
     usually kills it too), then the fastest.
 
-    A module-level line (run while its module is imported, context "") may matter to
-    any test: every mapped test is then selected, as for a line only processes started
-    without the test's environment ran. Inside a function those unnamed runs are left
-    out when a named test reaches the line too.
+    A line run while its module is imported (context ""), at module level or the `def`
+    line of a function, whose defaults are evaluated then, may matter to any test:
+    every mapped test is then selected, as for a line only processes started without
+    the test's environment ran. Otherwise those unnamed runs are left out when a
+    named test reaches the line too.
     """
     lines = test_map.lines.get(mutant["module_path"], {})
     contexts: set[str] = set()
     for line in range(mutant["start"][0], mutant["end"][0] + 1):
         contexts |= lines.get(line, set())
     labelled = contexts - {"", UNLABELLED}
-    if (mutant["function"] is None and "" in contexts) or (contexts and not labelled):
-        labelled = set(test_map.seconds)  # run while importing, or only by unnamed processes
+    if "" in contexts or (contexts and not labelled):  # run while importing (a `def` line
+        labelled = set(test_map.seconds)  # with its defaults), or only by unnamed processes
     shared = {c for c in labelled if c.startswith("fixture:")}  # a server of several files
     contexts = labelled - shared
     for context in shared:
