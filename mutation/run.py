@@ -267,6 +267,16 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         )
     },
     **{
+        ("runtime/kfn/_sync_pool.py", operator, line): (
+            "equivalent: `_QUEUED` is 0, the least of the states 0 to 3, so `<= _QUEUED` is "
+            "`== _QUEUED` and `> _QUEUED` is `!= _QUEUED`"
+        )
+        for operator, line in (
+            ("core/ReplaceComparisonOperator_Eq_LtE", "if state == _QUEUED:"),
+            ("core/ReplaceComparisonOperator_NotEq_Gt", "if call.state != _QUEUED:"),
+        )
+    },
+    **{
         ("runtime/kfn/_sync_pool.py", "core/ReplaceComparisonOperator_GtE_Eq", line): (
             "equivalent: a stuck call holds one of the pool's threads until it ends, and "
             "there are never more than `_size` threads, so `len(self._stuck)` never exceeds "

@@ -89,3 +89,20 @@ def test_a_call_that_ends_after_its_loop_closed_lets_its_worker_end_quietly() ->
         threading.excepthook = hook
     assert not worker.is_alive()
     assert raised == []
+
+
+def test_calls_one_at_a_time_need_one_thread() -> None:
+    """A thread is added only when a call would otherwise wait: idle threads cost memory."""
+    earlier = set(threading.enumerate())
+
+    async def scenario() -> None:
+        pool = SyncPool(3, InFlight())
+        for n in range(5):
+            assert await pool.run(SyncCall("f", f"alone-{n}", lambda: "ok", [], {}, 10)) == "ok"
+        started = [
+            t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")
+        ]
+        assert len(started) == 1
+        pool.stop()
+
+    asyncio.run(scenario())
