@@ -35,6 +35,7 @@ def test_concurrent_calls_after_earlier_ones_each_get_a_thread() -> None:
 
 def test_concurrent_calls_after_abandoned_ones_each_get_a_thread() -> None:
     """A call whose caller stopped waiting before a worker took it is no longer counted."""
+    earlier = set(threading.enumerate())
 
     async def scenario() -> None:
         pool = SyncPool(3, InFlight())
@@ -45,6 +46,10 @@ def test_concurrent_calls_after_abandoned_ones_each_get_a_thread() -> None:
             await asyncio.sleep(0)  # the call is taken, not yet handed to a worker
             caller.cancel()
             await asyncio.gather(caller, return_exceptions=True)
+        started = [
+            t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")
+        ]
+        assert len(started) == 1  # nothing waits for a thread: no second one
         meeting = threading.Barrier(3, timeout=5)  # broken unless all three run at once
 
         def meet() -> int:
