@@ -304,7 +304,7 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
     ): (
         "unobservable as a behaviour when it makes 2 of the 3: centiseconds are also at most "
         "milliseconds, which is what the test of that log line can require of a duration "
-        "(one that ends in 0 has fewer digits either way); 4 (finer) is killed"
+        "(one that ends in 0 has fewer digits either way); a finer rounding fails it"
     ),
     (
         "runtime/kfn/problems.py",
