@@ -307,6 +307,23 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "(one that ends in 0 has fewer digits either way); a finer rounding fails it"
     ),
     (
+        "runtime/kfn/app.py",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        'if path == "/" or path.startswith(EVENTS_PREFIX):',
+    ): (
+        "equivalent: an HTTP request's ASGI path always begins with '/', so the one path "
+        "that sorts at or before '/' is '/' itself"
+    ),
+    (
+        "runtime/kfn/app.py",
+        "core/ReplaceComparisonOperator_IsNot_Is",
+        "if task is not None:",
+    ): (
+        "unobservable: `_cut_off` runs in the request's own task, so `current_task()` is "
+        "never None, and the mutant skips `uncancel`; a task's cancel count is read only by "
+        "`asyncio.timeout` and task groups, and the cut-off answer awaits neither"
+    ),
+    (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
         "return json.dumps(document, default=str, allow_nan=False).encode()",
