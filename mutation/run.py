@@ -257,24 +257,16 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "refused by `is_retried` on the same line (a 401 for the 400 is killed by Drop(400))"
     ),
     **{
-        ("runtime/kfn/_sync_pool.py", operator, line): (
-            "equivalent: a call's states are the ints 0 to 3 (`range(4)`), and CPython keeps "
-            "one object of each small int, so `is` and `==` agree on them"
+        ("runtime/kfn/_sync_pool.py", f"core/ReplaceComparisonOperator_{kind}", line): (
+            "equivalent: a call's states are the ints 0 to 3 (`range(4)`) and `_QUEUED` is 0, "
+            "the least: CPython keeps one object of each small int, so `is` agrees with `==`, "
+            "and `<= _QUEUED` is `== _QUEUED`, `> _QUEUED` is `!= _QUEUED`"
         )
-        for operator, line in (
-            ("core/ReplaceComparisonOperator_Eq_Is", "if state == _QUEUED:"),
-            ("core/ReplaceComparisonOperator_NotEq_IsNot", "if call.state != _QUEUED:"),
+        for line, changes in (
+            ("if state == _QUEUED:", ("Eq_Is", "Eq_LtE")),
+            ("if call.state != _QUEUED:", ("NotEq_IsNot", "NotEq_Gt")),
         )
-    },
-    **{
-        ("runtime/kfn/_sync_pool.py", operator, line): (
-            "equivalent: `_QUEUED` is 0, the least of the states 0 to 3, so `<= _QUEUED` is "
-            "`== _QUEUED` and `> _QUEUED` is `!= _QUEUED`"
-        )
-        for operator, line in (
-            ("core/ReplaceComparisonOperator_Eq_LtE", "if state == _QUEUED:"),
-            ("core/ReplaceComparisonOperator_NotEq_Gt", "if call.state != _QUEUED:"),
-        )
+        for kind in changes
     },
     **{
         ("runtime/kfn/_sync_pool.py", "core/ReplaceComparisonOperator_GtE_Eq", line): (

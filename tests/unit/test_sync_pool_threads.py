@@ -16,18 +16,28 @@ from kfn._inflight import InFlight
 from kfn._sync_pool import SyncCall, SyncPool
 
 
+async def _three_at_once(pool: SyncPool) -> None:
+    """Three calls that meet at a barrier: they pass only if each has a thread of its own."""
+    meeting = threading.Barrier(3, timeout=5)
+
+    def meet() -> int:
+        return meeting.wait()
+
+    calls = [pool.run(SyncCall("f", f"together-{n}", meet, [], {}, 10)) for n in range(3)]
+    assert sorted(await asyncio.gather(*calls)) == [0, 1, 2]
+
+
+def _workers_since(earlier: set[threading.Thread]) -> list[threading.Thread]:
+    """The sync pool's worker threads started since `earlier` was taken."""
+    return [t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")]
+
+
 def test_concurrent_calls_after_earlier_ones_each_get_a_thread() -> None:
     async def scenario() -> None:
         pool = SyncPool(3, InFlight())
         for n in range(5):  # one at a time: one thread is enough for these
             assert await pool.run(SyncCall("f", f"before-{n}", lambda: "ok", [], {}, 10)) == "ok"
-        meeting = threading.Barrier(3, timeout=5)  # broken unless all three run at once
-
-        def meet() -> int:
-            return meeting.wait()
-
-        calls = [pool.run(SyncCall("f", f"together-{n}", meet, [], {}, 10)) for n in range(3)]
-        assert sorted(await asyncio.gather(*calls)) == [0, 1, 2]
+        await _three_at_once(pool)
         pool.stop()
 
     asyncio.run(scenario())
@@ -46,17 +56,8 @@ def test_concurrent_calls_after_abandoned_ones_each_get_a_thread() -> None:
             await asyncio.sleep(0)  # the call is taken, not yet handed to a worker
             caller.cancel()
             await asyncio.gather(caller, return_exceptions=True)
-        started = [
-            t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")
-        ]
-        assert len(started) == 1  # nothing waits for a thread: no second one
-        meeting = threading.Barrier(3, timeout=5)  # broken unless all three run at once
-
-        def meet() -> int:
-            return meeting.wait()
-
-        calls = [pool.run(SyncCall("f", f"together-{n}", meet, [], {}, 10)) for n in range(3)]
-        assert sorted(await asyncio.gather(*calls)) == [0, 1, 2]
+        assert len(_workers_since(earlier)) == 1  # nothing waits for a thread: no second one
+        await _three_at_once(pool)
         pool.stop()
 
     asyncio.run(scenario())
@@ -84,7 +85,7 @@ def test_a_call_that_ends_after_its_loop_closed_lets_its_worker_end_quietly() ->
     asyncio.run(scenario())  # the loop is closed; the worker is still in block()
     (pool,) = pools
     pool.stop()
-    (worker,) = [t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")]
+    (worker,) = _workers_since(earlier)
     raised: list[type[BaseException]] = []
     hook, threading.excepthook = threading.excepthook, lambda args: raised.append(args.exc_type)
     try:
@@ -104,10 +105,7 @@ def test_calls_one_at_a_time_need_one_thread() -> None:
         pool = SyncPool(3, InFlight())
         for n in range(5):
             assert await pool.run(SyncCall("f", f"alone-{n}", lambda: "ok", [], {}, 10)) == "ok"
-        started = [
-            t for t in set(threading.enumerate()) - earlier if t.name.startswith("kfn-sync-")
-        ]
-        assert len(started) == 1
+        assert len(_workers_since(earlier)) == 1
         pool.stop()
 
     asyncio.run(scenario())
