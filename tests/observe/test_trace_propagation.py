@@ -45,7 +45,6 @@ def test_a_binary_reply_keeps_the_trace_id_with_a_new_span_id(shop: Server) -> N
     assert header.sampled
 
 
-
 def test_tracestate_sent_in_two_headers_is_one_list_in_the_reply(shop: Server) -> None:
     """W3C Trace Context: several `tracestate` headers are one list, joined in their order.
 
@@ -64,6 +63,7 @@ def test_tracestate_sent_in_two_headers_is_one_list_in_the_reply(shop: Server) -
     assert response.status_code == 200
     _child_of_caller(response.headers["traceparent"])
     assert response.headers["ce-tracestate"] == "vendor=abc,other=def"
+
 
 def test_a_structured_reply_carries_the_trace_from_the_event_extension(shop: Server) -> None:
     body = structured_body(

@@ -121,10 +121,9 @@ def test_a_sender_check_without_its_jose_library_stops_startup_naming_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """KFN_OIDC_AUDIENCE set where kfn-host[oidc] is not installed: a startup error, not a crash."""
+    import kfn
     from kfn._admission import admission
     from kfn._errors import StartupError
-
-    import kfn
 
     monkeypatch.setitem(sys.modules, "kfn.sender_identity", None)  # its import now fails
     monkeypatch.delattr(kfn, "sender_identity", raising=False)  # as if never imported
