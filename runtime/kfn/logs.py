@@ -30,18 +30,24 @@ TEXT = "text"
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
-_second: list[Any] = [None, ""]
-"""The last whole second formatted and its text up to the seconds' dot: lines come in bursts."""
+_second: tuple[int, str] = (-1, "")
+"""The last whole second formatted and its text up to the seconds' dot: lines come in bursts.
+
+One tuple, read once per line: a sync function's thread may log while the loop's
+thread replaces it, and a second must never get another second's text.
+"""
 
 
 def timestamp(created: float) -> str:
     """RFC 3339 with milliseconds, in UTC: 2026-12-01T09:48:04.123Z."""
+    global _second
     whole = int(created)
-    if _second[0] != whole:  # strftime once per second, not once per line
-        moment = datetime.fromtimestamp(whole, UTC)
-        _second[:] = [whole, moment.strftime("%Y-%m-%dT%H:%M:%S.")]
+    second, text = _second
+    if second != whole:  # strftime once per second, not once per line
+        text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _second = (whole, text)
     millis = min(int((created - whole) * 1000), 999)
-    return f"{_second[1]}{millis:03d}Z"
+    return f"{text}{millis:03d}Z"
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
