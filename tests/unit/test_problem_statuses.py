@@ -110,10 +110,3 @@ def test_a_drop_keeps_its_4xx(status: int) -> None:
 
 def test_a_retry_waits_at_least_nothing_and_whole_seconds() -> None:
     assert (Retry(after=-5).after, Retry(after=2.7).after, Retry().after) == (0, 2, 1)  # type: ignore[arg-type]
-
-
-def test_a_retry_without_a_delay_asks_for_one_second() -> None:
-    """Retry() is answered 503 with Retry-After: 1: soon, but not at once."""
-    assert Retry("busy").after == 1
-    problem = Problem.of(RetryRequested("busy", retry_after=Retry("busy").after))
-    assert problem.headers()[1] == (b"retry-after", b"1")
