@@ -200,6 +200,7 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         for operator in (
             "core/ReplaceUnaryOperator_Delete_USub",
             "core/ReplaceUnaryOperator_USub_Not",
+            "core/ReplaceUnaryOperator_USub_UAdd",
             "core/NumberReplacer",
         )
     },
@@ -293,14 +294,22 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "equivalent: an HTTP request's ASGI path always begins with '/', so the one path "
         "that sorts at or before '/' is '/' itself"
     ),
+    **{
+        ("runtime/kfn/app.py", operator, "if task is not None:"): (
+            "unobservable: `_cut_off` runs in the request's own task, so `current_task()` is "
+            "never None, and the mutant skips `uncancel`; a task's cancel count is read only "
+            "by `asyncio.timeout` and task groups, and the cut-off answer awaits neither"
+        )
+        for operator in ("core/ReplaceComparisonOperator_IsNot_Is", "core/AddNot")
+    },
     (
         "runtime/kfn/app.py",
-        "core/ReplaceComparisonOperator_IsNot_Is",
-        "if task is not None:",
+        "core/ReplaceAndWithOr",
+        "assert parts is not None and parts.http_app is not None",
     ): (
-        "unobservable: `_cut_off` runs in the request's own task, so `current_task()` is "
-        "never None, and the mutant skips `uncancel`; a task's cancel count is read only by "
-        "`asyncio.timeout` and task groups, and the cut-off answer awaits neither"
+        "unobservable: an assert for the type checker; `serves_root` is set only after "
+        "`parts`, from the @http functions that `parts.http_app` serves, so both halves "
+        "hold wherever the line runs and `or` fails in no state that `and` passes"
     ),
     (
         "runtime/kfn/problems.py",

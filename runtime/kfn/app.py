@@ -202,8 +202,8 @@ class App:
                 emitter.restore(serving)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif kind == "websocket" and self.http_app is not None:
-            await self.http_app(scope, receive, send)
+        elif kind == "websocket":  # no function takes one: its handshake is refused (403)
+            await send({"type": "websocket.close", "code": 1008})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

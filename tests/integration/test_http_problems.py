@@ -3,6 +3,7 @@ GET / may be the user's home page while POST / stays the event endpoint."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -85,6 +86,21 @@ def test_an_exception_in_a_function_is_a_500_problem_without_its_message(web: Se
     body = problem(response, 500, "function-error")
     assert body["detail"] == "function 'crash' raised RuntimeError"
     assert "secret crash detail" not in response.text
+
+
+def test_an_exception_in_a_function_is_logged_once_by_the_host_not_by_uvicorn(
+    web: Server,
+) -> None:
+    """One line, kfn's own with the path; uvicorn's "Exception in ASGI application" never."""
+    before = web.logs().count("http function failed")
+    problem(httpx.get(web.url + "/crash"), 500, "function-error")
+    deadline = time.monotonic() + 5
+    while web.logs().count("http function failed") == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    line = next(x for x in web.logs().splitlines()[::-1] if "http function failed" in x)
+    assert "/crash" in line
+    assert web.logs().count("http function failed") == before + 1
+    assert "Exception in ASGI application" not in web.logs()
 
 
 def test_an_http_exception_keeps_its_status_and_detail(web: Server) -> None:

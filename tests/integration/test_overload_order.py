@@ -88,3 +88,22 @@ def test_an_event_whose_body_arrived_after_the_last_slot_was_taken_is_503(
     assert status_line.split()[1] == b"503", answer
     assert json.loads(rest.partition(b"\r\n\r\n")[2])["type"].endswith(":overloaded")
     assert hold.done() == 202
+
+
+def test_an_http_request_takes_no_event_slot_and_is_served_while_they_are_full(
+    server: Server,
+) -> None:
+    """The in-flight limit is for events: an @http request neither takes nor frees a slot."""
+    assert httpx.get(server.url + "/ping").status_code == 200  # before: it must leave none held
+    hold = Hold(server, 1.5)
+    assert httpx.get(server.url + "/ping").json() == {"pong": True}
+    second = httpx.post(server.url + "/", headers=binary_headers("test.hold", id_="second"))
+    assert second.status_code == 503
+    assert second.json()["type"].endswith(":overloaded")
+    assert hold.done() == 202
+    after = httpx.post(
+        server.url + "/",
+        headers=binary_headers("test.hold", id_="after", **{"content-type": "application/json"}),
+        content=b"0",
+    )
+    assert after.status_code == 202
