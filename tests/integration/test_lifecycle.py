@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -15,7 +16,7 @@ import pytest
 from kfn import CloudEvent, Registry
 from kfn.app import App
 from kfn.config import Settings
-from kfn.server import EXIT_MARGIN
+from kfn.server import EXIT_MARGIN, STOP_SECONDS
 from tests.conftest import Server
 from tests.helpers import binary_headers, counter, start_failure, wait_until
 
@@ -169,6 +170,13 @@ def test_sigterm_drains_in_flight_events_and_exits_zero(kfn_server: Start) -> No
     assert new_status == 503
     assert server.process.wait(15) == 0
     assert "shutdown hook ran" in server.logs()
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+    draining = [line for line in lines if line["message"] == "SIGTERM: draining"]
+    assert [(line["in_flight"], line["grace_period_seconds"]) for line in draining] == [(1, 10.0)]
+    (drained,) = [line for line in lines if line["message"] == "drained"]
+    assert drained["in_flight"] == 0
+    assert 0 < drained["seconds"] < 10
+    assert round(drained["seconds"], 3) == drained["seconds"]  # milliseconds, no finer
 
 
 @pytest.mark.parametrize(
@@ -186,7 +194,7 @@ def test_work_past_the_grace_period_is_cut_off_with_503_and_named_once(
 ) -> None:
     server = kfn_server(functions, {"KFN_GRACE_PERIOD": "1"})
 
-    async def scenario() -> tuple[httpx.Response, float]:
+    async def scenario() -> tuple[httpx.Response, float, float]:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             stuck = asyncio.create_task(
                 client.post("/", headers=binary_headers(type_, id_="stuck-1"), content=b"60")
@@ -197,10 +205,13 @@ def test_work_past_the_grace_period_is_cut_off_with_503_and_named_once(
             signalled = time.monotonic()
             server.process.send_signal(signal.SIGTERM)
             response = await stuck
+            answered = time.monotonic() - signalled
             await asyncio.to_thread(server.process.wait, 30)
-            return response, time.monotonic() - signalled
+            return response, answered, time.monotonic() - signalled
 
-    response, seconds = asyncio.run(scenario())
+    response, answered, seconds = asyncio.run(scenario())
+    # The host cuts off at the grace period itself, not uvicorn's backstop a second later.
+    assert answered < 1 + STOP_SECONDS, answered
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.json()["type"] == "urn:kfn:problem:shutting-down"
