@@ -70,6 +70,13 @@ def test_root_allows_the_home_page_methods_and_post(web: Server) -> None:
     assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
 
 
+def test_an_event_endpoint_takes_only_post_beside_a_home_page(web: Server) -> None:
+    """GET / is the home page's; GET /events/<fn> is still the event endpoint's 405."""
+    response = httpx.get(web.url + "/events/ping")
+    problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "POST"
+
+
 def test_a_validation_error_is_a_problem_with_fastapis_details(web: Server) -> None:
     response = httpx.post(web.url + "/items", json={"name": "tea", "quantity": 0})
     body = problem(response, 422, "invalid-request")

@@ -2,12 +2,14 @@
 
 uvicorn's own defaults accept websockets (kfn run turns them off), which no function
 takes, and `--lifespan off` serves an app whose startup never runs. Neither may end in
-a traceback or a 500.
+a traceback or a 500. The servers are stopped with SIGINT: uvicorn ends on a
+re-raised SIGTERM, killed by it before coverage can write what the process ran.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,7 +53,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[Server]:
     """An events-only app and one with @http functions (FastAPI behind the host)."""
     server = _uvicorn(request.param)
     yield server
-    server.stop()
+    server.stop(signal.SIGINT)
 
 
 def test_a_websocket_handshake_is_refused_with_403(served: Server) -> None:
@@ -59,7 +61,7 @@ def test_a_websocket_handshake_is_refused_with_403(served: Server) -> None:
         connect(f"ws://127.0.0.1:{served.port}/", open_timeout=10).close()
     assert refused.value.response.status_code == 403
     assert httpx.get(served.url + "/health/readiness").status_code == 200
-    served.stop()
+    served.stop(signal.SIGINT)
     assert "ERROR" not in served.logs()
     assert "Traceback" not in served.logs()
 
@@ -80,5 +82,5 @@ def test_without_a_lifespan_events_are_503_starting_and_counted() -> None:
         }
         assert refused.get(("starting", "503")) == 1, refused
     finally:
-        server.stop()
+        server.stop(signal.SIGINT)
     assert "Traceback" not in server.logs()

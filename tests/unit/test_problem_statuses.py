@@ -108,5 +108,10 @@ def test_a_drop_keeps_its_4xx(status: int) -> None:
     assert Drop("no", status=status).status == status
 
 
+def test_a_drop_without_a_status_is_422_with_a_reason() -> None:
+    dropped = Drop()
+    assert (dropped.status, dropped.reason) == (422, "the function dropped the event")
+
+
 def test_a_retry_waits_at_least_nothing_and_whole_seconds() -> None:
     assert (Retry(after=-5).after, Retry(after=2.7).after, Retry().after) == (0, 2, 1)  # type: ignore[arg-type]
