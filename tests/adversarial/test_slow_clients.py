@@ -135,3 +135,129 @@ async def _trickle_while_sending(
         for writer in writers:
             writer.close()
     return statuses, ready, in_flight
+
+
+def _event_request(seconds: float) -> bytes:
+    """A whole binary-mode `load.work` request that keeps its function busy `seconds`."""
+    body = str(seconds).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in binary_headers("load.work").items())
+    return (
+        f"POST / HTTP/1.1\r\nHost: kfn\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode() + body
+    )
+
+
+def _one_answer(sock: socket.socket, timeout: float) -> bytes:
+    """One whole answer on a kept-alive connection (its head and Content-Length body)."""
+    sock.settimeout(timeout)
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection ended before an answer: {raw!r}"
+        raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection ended inside an answer: {raw!r}"
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_part_of_a_head_then_nothing_is_408_then_the_connection_ends_after_lingering(
+    server: Server,
+) -> None:
+    from kfn._protocol import LINGER_SECONDS
+
+    sock = connect(server.port)
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: kfn\r\n")
+    answer = parse(_one_answer(sock, TIMEOUT + 5))
+    assert answer is not None and answer.status == 408
+    assert answer.problem()["type"] == "urn:kfn:problem:header-timeout"
+    rest, seconds = read_all(sock, LINGER_SECONDS)
+    assert (rest, seconds < LINGER_SECONDS / 2) == (b"", True)  # the answer ends at once
+    answered = time.monotonic()
+    with pytest.raises((BrokenPipeError, ConnectionResetError)):  # read and dropped, then shut
+        while time.monotonic() - answered < LINGER_SECONDS + 3:
+            sock.sendall(b"X")
+            time.sleep(0.05)
+    sock.close()
+
+
+def test_the_next_request_on_a_kept_alive_connection_has_its_own_header_timeout(
+    server: Server,
+) -> None:
+    sock = connect(server.port)
+    sock.sendall(_event_request(0))
+    first = parse(_one_answer(sock, 10))
+    assert first is not None and first.status == 202
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: kfn\r\n")  # and nothing more
+    answer = parse(read_all(sock, TIMEOUT + 5)[0])
+    sock.close()
+    assert answer is not None and answer.status == 408
+    assert answer.problem()["type"] == "urn:kfn:problem:header-timeout"
+
+
+@pytest.mark.parametrize(("rest", "status"), [("all", 202), ("some", 408)])
+def test_a_slow_answer_is_not_cut_off_by_the_header_timeout_of_the_request_after_it(
+    server: Server, rest: str, status: int
+) -> None:
+    """The next request's head started while the first was still being answered.
+
+    Its own clock starts again at its next bytes: the rest of it is answered, and a
+    part that stalls again is timed out.
+    """
+    sock = connect(server.port)
+    sock.sendall(_event_request(TIMEOUT * 2.5))
+    time.sleep(0.2)
+    second = _event_request(0)
+    sock.sendall(second[:20])  # its clock starts, and runs out while the first still works
+    first = parse(_one_answer(sock, 10))
+    assert first is not None and first.status == 202, first
+    sock.sendall(second[20:] if rest == "all" else second[20:40])
+    answer = parse(_one_answer(sock, TIMEOUT + 5))
+    sock.close()
+    assert answer is not None and answer.status == status
+
+
+def test_a_kept_alive_connection_idle_past_a_few_sweeps_still_serves(server: Server) -> None:
+    sock = connect(server.port)
+    sock.sendall(_event_request(0))
+    first = parse(_one_answer(sock, 10))
+    time.sleep(TIMEOUT * 0.6)  # under the keep-alive timeout, over two sweep intervals
+    sock.sendall(_event_request(0))
+    second = parse(_one_answer(sock, 10))
+    sock.close()
+    assert (first and first.status, second and second.status) == (202, 202)
+
+
+def test_a_body_in_parts_within_the_body_timeout_is_delivered(server: Server) -> None:
+    """Half the timeout between its parts: past a sweep or two, not past its deadline."""
+    request = _event_request(0)
+    sock = connect(server.port)
+    sock.sendall(request[:-1])
+    time.sleep(TIMEOUT / 2)
+    sock.sendall(request[-1:])
+    answer = parse(_one_answer(sock, 10))
+    sock.close()
+    assert answer is not None and answer.status == 202
+
+
+def test_a_body_the_host_answered_early_is_not_waited_for_past_its_timeout(
+    server: Server,
+) -> None:
+    """Refused on its Content-Length (413) while the client still owes the body."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in binary_headers("load.work").items())
+    sock = connect(server.port)
+    sock.sendall(
+        f"POST / HTTP/1.1\r\nHost: kfn\r\nContent-Length: 100000000\r\n{head}\r\n".encode()
+    )
+    answer = parse(_one_answer(sock, 10))
+    assert answer is not None and answer.status == 413
+    rest, seconds = read_all(sock, TIMEOUT + 5)  # the body never comes: closed at its timeout
+    sock.close()
+    assert rest == b""
+    assert seconds < TIMEOUT + 2, seconds  # not at uvicorn's keep-alive timeout (5 s)

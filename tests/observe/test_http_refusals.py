@@ -160,3 +160,5 @@ def test_refusals_are_logged_once_per_kind_with_the_count_held_back(provoked: Pr
         assert 1 <= len(logged) <= 2, logged  # the first line, then one with the count
         assert {(line["level"], str(line["status"])) for line in logged} == {("warning", status)}
         assert 1 + sum(line.get("suppressed", 0) for line in logged) == count
+        if reason != "too-many-connections":  # answered by the app, which names no client
+            assert {line["client"] for line in logged} == {"127.0.0.1"}
