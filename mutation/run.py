@@ -350,6 +350,17 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
         "function never runs either way (its body never came)"
     ),
     (
+        "runtime/kfn/_protocol.py",
+        "core/ReplaceOrWithAnd",
+        "if self._lingering or self.parser is None or self.transport.is_closing():",
+    ): (
+        "equivalent when it makes `parser is None and is_closing()` of the last `or` (the "
+        "other draw, `_lingering and parser is None`, is killed): uvicorn sets `parser` to "
+        "None only in connection_lost, when the transport is closed, and nothing the parser "
+        "calls back during this feed closes the transport (kfn's refusals linger instead), "
+        "so the two halves are true together or not at all"
+    ),
+    (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
         "return json.dumps(document, default=str, allow_nan=False).encode()",
