@@ -342,6 +342,15 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
     ),
     (
         "runtime/kfn/_protocol.py",
+        "core/NumberReplacer",
+        "if isinstance(connection, HttpProtocol) and 0.0 < connection.deadline <= now:",
+    ): (
+        "equivalent when it makes 1.0 of the 0.0: a deadline is the loop's monotonic clock "
+        "(seconds since boot) plus a timeout, far above 1.0, and 0.0 means none; both "
+        "bounds tell the two apart the same way"
+    ),
+    (
+        "runtime/kfn/_protocol.py",
         "core/ReplaceTrueWithFalse",
         "cycle.disconnected = True  # the app's receive() sees a disconnect, its sends are dropped",
     ): (
@@ -392,6 +401,15 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
             "core/ReplaceComparisonOperator_IsNot_NotEq",
         )
     },
+    (
+        "runtime/kfn/_protocol.py",
+        "core/NumberReplacer",
+        "self._headers_done += 1",
+    ): (
+        "equivalent when it makes 2 of the 1: `_headers_done` is only compared with its "
+        "value before a feed, to tell whether a head completed during it, and any step up "
+        "says so"
+    ),
     (
         "runtime/kfn/problems.py",
         "core/ReplaceFalseWithTrue",
