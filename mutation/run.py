@@ -206,15 +206,22 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
             "core/NumberReplacer",
         )
     },
+    **{
+        ("runtime/kfn/dispatch.py", operator, "if len(targets) == 1:"): (
+            "equivalent: `== 0` (or `< 1`) sends every event down the fan-out path, which "
+            "`deliver` is never called without a target for; with one target that path runs "
+            "the call in a task of its own and adopts its span, so the answer, the metrics "
+            "and the log line are the single path's (which exists to save a task per event)"
+        )
+        for operator in ("core/NumberReplacer", "core/ReplaceComparisonOperator_Eq_Lt")
+    },
     (
-        "runtime/kfn/dispatch.py",
+        "runtime/kfn/codec/__init__.py",
         "core/NumberReplacer",
-        "if len(targets) == 1:",
+        'kind = content_type.split(b";", 1)[0].strip().lower()',
     ): (
-        "equivalent: `== 0` sends every event down the fan-out path, which `deliver` is never "
-        "called without a target for; with one target that path runs the call in a task of "
-        "its own and adopts its span, so the answer, the metrics and the log line are the "
-        "single path's (which exists to save a task per event)"
+        "equivalent: a `maxsplit` of 2 instead of 1 leaves the first part, the only one "
+        "read, as it was"
     ),
     (
         "runtime/kfn/dispatch.py",

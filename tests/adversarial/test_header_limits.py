@@ -171,3 +171,31 @@ def test_too_many_headers_in_a_read_past_the_byte_limit_is_one_quiet_refusal() -
     }
     assert (refused["too-many-headers"], refused["headers-too-large"]) == (1, 0)
     assert "Traceback" not in server.logs()
+
+
+@pytest.mark.parametrize(("size", "status"), [(1024, 200), (1025, 431)])
+def test_the_second_head_on_a_kept_alive_connection_has_the_whole_limit(
+    size: int, status: int
+) -> None:
+    """The byte count starts again at 0 for each request: the limit is the same, to the byte."""
+    server = start_server(
+        "tests.adversarial.load_app", {"K_SERVICE": "limits", "KFN_MAX_HEADER_BYTES": "1024"}
+    )
+    try:
+        sock = connect(server.port)
+        sock.sendall(b"GET /health/liveness HTTP/1.1\r\nHost: kfn\r\n\r\n")
+        first = b""
+        while not (b"\r\n\r\n" in first and first.endswith(b"}")):  # liveness's JSON body
+            chunk = sock.recv(65536)
+            assert chunk, first
+            first += chunk
+        assert first.startswith(b"HTTP/1.1 200 "), first
+        bare = "GET /health/liveness HTTP/1.1\r\nHost: kfn\r\nx-pad: \r\n\r\n"
+        head = bare.replace("x-pad: ", "x-pad: " + "p" * (size - len(bare)))
+        assert len(head) == size
+        sock.sendall(head.encode())
+        raw, _ = read_all(sock, 5)
+        sock.close()
+    finally:
+        server.stop()
+    assert raw.startswith(f"HTTP/1.1 {status} ".encode()), raw[:200]
