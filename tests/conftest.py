@@ -102,30 +102,47 @@ def start_server(
     port = free_port()
     environ = {**os.environ, "KFN_FUNCTIONS": functions, "PORT": str(port), **(env or {})}
     environ["PYTHONPATH"] = str(REPO)
+    return start_process(
+        [sys.executable, "-m", "kfn", "run", "--host", "127.0.0.1"],
+        environ,
+        port,
+        ready=(lambda response: response.status_code == 200) if wait_ready else None,
+    )
+
+
+def start_process(
+    argv: list[str],
+    environ: dict[str, str],
+    port: int,
+    *,
+    cwd: Path = REPO,
+    ready: Callable[[httpx.Response], bool] | None,
+    path: str = "/health/readiness",
+) -> Server:
+    """A server process whose output goes to a file, once `ready` says so of `path`'s answer.
+
+    `ready=None` returns at once. A process that exits first, or is not ready in
+    READY_TIMEOUT, fails the test with its log.
+    """
     log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-server-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "kfn", "run", "--host", "127.0.0.1"],
-        cwd=REPO,
-        env=environ,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
+        argv, cwd=cwd, env=environ, stdout=log_file, stderr=subprocess.STDOUT, text=True
     )
     server = Server(process, port, log_file)
-    if wait_ready:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{server.logs()}")
-            try:
-                if httpx.get(f"{server.url}/health/readiness", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        server.stop(signal.SIGKILL)
-        raise RuntimeError(f"server not ready in time:\n{server.logs()}")
-    return server
+    if ready is None:
+        return server
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.logs()}")
+        try:
+            if ready(httpx.get(f"{server.url}{path}", timeout=1)):
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise RuntimeError(f"server not ready in time:\n{server.logs()}")
 
 
 @pytest.fixture

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -22,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import REPO, Server, free_port
+from tests.conftest import REPO, Server, free_port, start_process
 from tests.helpers import binary_headers
 
 
@@ -30,22 +27,10 @@ def _uvicorn(functions: str, *options: str) -> Server:
     """`python -m uvicorn kfn.app:app` on 127.0.0.1, once it answers liveness."""
     port = free_port()
     environ = {**os.environ, "KFN_FUNCTIONS": functions, "PYTHONPATH": str(REPO)}
-    log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-uvicorn-", suffix=".log")  # noqa: SIM115
     command = [sys.executable, "-m", "uvicorn", "kfn.app:app", "--port", str(port), *options]
-    process = subprocess.Popen(
-        command, cwd=REPO, env=environ, stdout=log_file, stderr=subprocess.STDOUT, text=True
+    return start_process(
+        command, environ, port, ready=lambda response: True, path="/health/liveness"
     )
-    server = Server(process, port, log_file)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, server.logs()
-        try:
-            httpx.get(server.url + "/health/liveness", timeout=1)
-            return server
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    server.stop()
-    raise AssertionError(f"uvicorn never answered:\n{server.logs()}")
 
 
 @pytest.fixture(params=["tests.apps.wire", "tests.apps.web"])

@@ -10,17 +10,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 from kfn.server import EXIT_MARGIN, STOP_SECONDS
-from tests.conftest import REPO, Server, free_port
+from tests.conftest import REPO, Server, free_port, start_process
 
 HANGING_APP = """
 import asyncio
@@ -50,27 +45,13 @@ def _start(app_dir: Path) -> Server:
         "KFN_LOG_FORMAT": "json",
         "PYTHONPATH": f"{REPO}{os.pathsep}{app_dir}",
     }
-    log_file = tempfile.NamedTemporaryFile("w+", prefix="kfn-watchdog-", suffix=".log")  # noqa: SIM115
-    process = subprocess.Popen(
+    return start_process(
         [sys.executable, "-m", "kfn", "run", "--host", "127.0.0.1"],
+        environ,
+        port,
         cwd=app_dir,
-        env=environ,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
+        ready=lambda response: response.status_code == 200,
     )
-    server = Server(process, port, log_file)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, server.logs()
-        try:
-            if httpx.get(server.url + "/health/readiness", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    server.stop(signal.SIGKILL)
-    raise AssertionError(f"not ready in time:\n{server.logs()}")
 
 
 def _at(line: dict[str, str]) -> float:
