@@ -24,21 +24,32 @@ one reason as one line per interval with the count held back (`kfn.logs.limited`
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import urllib.parse
 import weakref
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httptools
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 from kfn import logs
 from kfn._asgi import Receive, Scope, Send, respond_problem
+from kfn._event_lane import EventCycle
 from kfn.config import Settings
 from kfn.metrics import HTTP_REFUSALS
 from kfn.problems import Problem
+
+if TYPE_CHECKING:
+    from kfn.app import App
 
 LINGER_SECONDS = 2.0
 """How long a refused connection keeps reading (and dropping) before it closes."""
@@ -103,10 +114,14 @@ class Limits:
         return max(0.05, min(1.0, self.header_timeout / 4, self.body_timeout / 4))
 
 
-def protocol(settings: Settings) -> type[HttpProtocol]:
-    """The protocol class uvicorn is given (`http=`), with these settings' limits."""
+def protocol(settings: Settings, events: App | None = None) -> type[HttpProtocol]:
+    """The protocol class uvicorn is given (`http=`), with these settings' limits.
+
+    With `events`, the app it serves, an event POST goes to that app's endpoint
+    directly (kfn._event_lane) instead of through ASGI.
+    """
     limits = Limits.of(settings, connection_cap(settings.max_connections))
-    return type("HttpProtocol", (HttpProtocol,), {"limits": limits})
+    return type("HttpProtocol", (HttpProtocol,), {"limits": limits, "events": events})
 
 
 def connection_cap(requested: int) -> int:
@@ -176,6 +191,8 @@ class HttpProtocol(HttpToolsProtocol):
 
     limits: ClassVar[Limits | None] = None
     """Set on the class `protocol()` builds; read from the environment when uvicorn is given this one."""
+    events: ClassVar[App | None] = None
+    """The app whose event requests skip ASGI (kfn._event_lane); None: every request is ASGI."""
 
     def __init__(
         self,
@@ -197,6 +214,9 @@ class HttpProtocol(HttpToolsProtocol):
         self._headers_done = 0
         self._refusal: Problem | None = None
         self._lingering = False
+        self._idle = False
+        """Between two requests of a kept-alive connection: the deadline is the keep-alive's."""
+        self._over_cap = False
         sweep = _SWEEPS.get(server_state)
         if sweep is None:
             sweep = _SWEEPS[server_state] = _Sweep(
@@ -211,6 +231,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._sweep.start()
         if len(self.connections) > limits.max_connections:
             self.app = self._too_many_connections
+            self._over_cap = True
 
     async def _too_many_connections(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app of a connection past the cap: its request is answered 503, then it closes."""
@@ -231,7 +252,10 @@ class HttpProtocol(HttpToolsProtocol):
         if not self._in_headers:
             self._feed(data)
             return
-        if self.deadline == 0.0:  # the first bytes of the next request on a kept-alive connection
+        if (
+            self._idle or self.deadline == 0.0
+        ):  # the first bytes of a kept-alive connection's next request
+            self._idle = False
             self.deadline = self.loop.time() + self._limits.header_timeout
         room = self._limits.max_header_bytes - self._header_bytes
         if len(data) <= room:
@@ -253,7 +277,6 @@ class HttpProtocol(HttpToolsProtocol):
 
     def _feed(self, data: bytes) -> None:
         """uvicorn's own feeding, with kfn's answers for a refused or invalid request."""
-        self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -266,6 +289,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._header_count = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        """uvicorn's own (a lower-case name, Expect noted), counting the headers."""
         self._header_count += 1
         if self._header_count > self._limits.max_headers:
             self._refusal = Problem(
@@ -274,14 +298,101 @@ class HttpProtocol(HttpToolsProtocol):
                 f"the request has more than {self._limits.max_headers} headers",
             )
             raise _Refused
-        super().on_header(name, value)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        """uvicorn's own, with the body's deadline, and an event request's own cycle."""
         self._in_headers = False
         self._headers_done += 1
         self._header_bytes = 0
         self.deadline = self.loop.time() + self._limits.body_timeout
-        super().on_headers_complete()
+        parser = self.parser
+        http_version = parser.get_http_version()
+        scope = self.scope
+        scope["method"] = method = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return  # pragma: no cover - `kfn run` serves no websockets
+        url = httptools.parse_url(self.url)
+        raw_path = url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        scope["path"] = self.root_path + path
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = url.query or b""
+        cycle_type: type[RequestResponseCycle] = RequestResponseCycle
+        app = self.app
+        events = self.events
+        function = None
+        if (
+            events is not None
+            and not self._over_cap
+            and not self.expect_100_continue
+            and not self.root_path
+        ):
+            taken, function = events.takes_event(method, path)
+            if taken:
+                cycle_type = EventCycle
+        if self.limit_concurrency is not None and (
+            len(self.connections) >= self.limit_concurrency
+            or len(self.tasks) >= self.limit_concurrency
+        ):  # pragma: no cover - `kfn run` sets no concurrency limit (uvicorn's own check)
+            cycle_type = RequestResponseCycle
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        existing = self.cycle
+        self.cycle = cycle = cycle_type(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        if isinstance(cycle, EventCycle):
+            assert events is not None
+            cycle.app = events
+            cycle.function = function
+        if existing is None or existing.response_complete:
+            self._start_asgi_task(cycle, app)
+        else:  # a pipelined request waits for the one before it
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, app))
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        """uvicorn's, with an event request's cycle running the endpoint instead of the app."""
+        if not isinstance(cycle, EventCycle):
+            super()._start_asgi_task(cycle, app)
+            return
+        if self.config.reset_contextvars:
+            task = self.loop.create_task(cycle.run_event(), context=contextvars.Context())
+        else:
+            task = self.loop.create_task(cycle.run_event())
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive timeout kept by the sweep instead of a timer per answer."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._in_headers and self._header_bytes == 0 and not self._lingering:
+            self._idle = True
+            self.deadline = self.loop.time() + self.timeout_keep_alive
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

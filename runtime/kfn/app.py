@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from kfn import _probes, emitter, logs
@@ -193,17 +194,42 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            serving = emitter.serving(self.emitter)  # `emit` in this request reaches our sink
-            try:
-                await self._http(scope, receive, send)
-            except asyncio.CancelledError:  # cut off by shutdown: a 503 to retry, not uvicorn's 500
-                await self._cut_off(send)
-            finally:
-                emitter.restore(serving)
+            await self._serve(self._http(scope, receive, send), send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":  # no function takes one: its handshake is refused (403)
             await send({"type": "websocket.close", "code": 1008})
+
+    def takes_event(self, method: str, path: str) -> tuple[bool, str | None]:
+        """Whether `method path` goes to the event endpoint now, and for which function.
+
+        The protocol asks this to hand such a request to `deliver` (kfn._event_lane)
+        instead of through ASGI; it is `_http`'s own choice, made before the request.
+        """
+        if method != "POST" or self.parts is None:
+            return False, None
+        if path == "/":
+            return True, None
+        if path.startswith(EVENTS_PREFIX):
+            return True, path[len(EVENTS_PREFIX) :] or None
+        return False, None
+
+    async def deliver(
+        self, scope: Scope, receive: Receive, send: Send, function: str | None
+    ) -> None:
+        """An event request `takes_event` accepted: the http branch of `__call__` without routing."""
+        assert self.parts is not None
+        await self._serve(self.parts.events(scope, receive, send, function), send)
+
+    async def _serve(self, handling: Awaitable[None], send: Send) -> None:
+        """One request's handling, with `emit` reaching our sink; cut off by shutdown, a 503."""
+        serving = emitter.serving(self.emitter)
+        try:
+            await handling
+        except asyncio.CancelledError:  # a 503 to retry, not uvicorn's 500
+            await self._cut_off(send)
+        finally:
+            emitter.restore(serving)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

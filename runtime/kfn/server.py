@@ -10,7 +10,8 @@ grace period plus `EXIT_MARGIN` whatever still runs: past that, a watchdog ends 
 A host that shut down exits 0, one the watchdog ended exits 1.
 
 Connections are served by `kfn._protocol` (header and body limits and timeouts, a
-cap on open connections).
+cap on open connections), which hands event requests to the app's event endpoint
+without ASGI's per-request stack (`kfn._event_lane`).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def serve(settings: Settings, host: str, reload: bool = False) -> int:
         return 0
     from kfn.app import app
 
-    config = uvicorn.Config(APP, http=protocol(settings), **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(APP, http=protocol(settings, events=app), **options)  # type: ignore[arg-type]
     server = _Server(config, app)
     server.run()
     return 0 if server.started else 3
