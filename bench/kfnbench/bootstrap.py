@@ -21,6 +21,7 @@ from pathlib import Path
 from kfnbench.paths import (
     FF_REQUIREMENTS,
     FF_VENV,
+    KFN_APP,
     KFN_SNAPSHOT,
     REQUIREMENTS,
     ROOT,
@@ -137,6 +138,8 @@ def _snapshot() -> Path:
             KFN_SNAPSHOT / directory,
             ignore=shutil.ignore_patterns("__pycache__"),
         )
+    shutil.rmtree(KFN_APP, ignore_errors=True)
+    shutil.copytree(KFN_SNAPSHOT / "functions", KFN_APP / "functions")
     return KFN_SNAPSHOT
 
 
@@ -161,7 +164,7 @@ def ensure_main_venv() -> Path:
             (VENV / STAMP).write_text(stamp + "\n")
         marker = VENV / KFN_STAMP
         fresh = marker.exists() and marker.read_text().strip() == kfn_stamp
-        if not fresh or not (KFN_SNAPSHOT / "functions").is_dir():
+        if not fresh or not (KFN_APP / "functions").is_dir():
             log("installing kfn from a snapshot of this checkout into bench/.venv")
             pip = [str(python), "-m", "pip"]
             _run([*pip, "uninstall", "-q", "-y", "kfn-host"], PIP_TIMEOUT, "removing the old kfn")

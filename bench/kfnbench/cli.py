@@ -28,7 +28,7 @@ from kfnbench import (
     servers,
     throughput,
 )
-from kfnbench.paths import APPS, BENCH, KFN_SNAPSHOT, WORK
+from kfnbench.paths import APPS, BENCH, KFN_APP, WORK
 from kfnbench.servers import ServerError
 from kfnbench.systems import SYSTEMS
 from kfnbench.targets import evaluate
@@ -219,7 +219,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     workloads = _names(args.workloads, WORKLOADS, "workloads")
     if any(SYSTEMS[name].venv != SYSTEMS["floor"].venv for name in systems):
         bootstrap.ensure_ff_venv()
-    servers.precompile(APPS, KFN_SNAPSHOT / "functions")
+    servers.precompile(APPS, KFN_APP / "functions")
     server_cpu, load_cpu = _cpus()
     wrk, loadgen = _load_generator(args, not args.no_throughput)
     config.update(poll_ms=coldstart.POLL_SECONDS * 1000, settle_s=coldstart.SETTLE_SECONDS)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from kfnbench import servers
-from kfnbench.paths import APPS, KFN_SNAPSHOT, VENV, venv_bin
+from kfnbench.paths import APPS, KFN_APP, VENV, venv_bin
 from kfnbench.workloads import WORKLOADS
 
 DRIVER = Path(__file__).resolve().parent / "asgi_driver.py"
@@ -46,7 +46,7 @@ SUBJECTS = {
     s.system: s
     for s in (
         Subject("floor", "floor:app", APPS, "/"),
-        Subject("kfn", "kfn.app:app", KFN_SNAPSHOT, "/events/audit"),
+        Subject("kfn", "kfn.app:app", KFN_APP, "/events/audit", (("KFN_FUNCTIONS", "functions"),)),
         Subject(
             "kfn-async", "kfn.app:app", APPS, "/events/ack", (("KFN_FUNCTIONS", "kfn_events"),)
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kfnbench.paths import APPS, FF_VENV, KFN_SNAPSHOT, VENV, venv_bin
+from kfnbench.paths import APPS, FF_VENV, KFN_APP, VENV, venv_bin
 
 HOST = "127.0.0.1"
 EVENTS = "events"
@@ -136,7 +136,7 @@ SERVERS: dict[str, Server] = {
         _functions_framework("functions-framework/http", "hello", "http"),
         _functions_framework("functions-framework/cloudevent", "ack", "cloudevent"),
         _functions_framework("functions-framework/reply", "reply", "http"),
-        _kfn("kfn", KFN_SNAPSHOT, None),
+        _kfn("kfn", KFN_APP, "functions"),  # as the image runs it: app/ and KFN_FUNCTIONS
         _kfn("kfn/events", APPS, "kfn_events"),
     )
 }
