@@ -112,6 +112,7 @@ GROUPS = (
             "runtime/kfn/lifecycle.py",
             "runtime/kfn/_sync_pool.py",
             "runtime/kfn/_protocol.py",
+            "runtime/kfn/_event_lane.py",
             "runtime/kfn/_route_index.py",
         ),
         0.6,
@@ -148,6 +149,9 @@ FOCUS = {
         "_cut_off",
         "_refuse",
         "_user_http",
+        "takes_event",
+        "deliver",
+        "_serve",
         "CUT_OFF",
         "METHOD_NOT_ALLOWED",
     },
@@ -164,7 +168,9 @@ FOCUS = {
         "_feed",
         "on_header",
         "on_headers_complete",
+        "_start_asgi_task",
         "on_message_complete",
+        "on_response_complete",
         "expired",
         "_refuse",
         "_tick",
@@ -174,6 +180,7 @@ FOCUS = {
         "HEADER_TIMEOUT",
         "BODY_TIMEOUT",
     },
+    "runtime/kfn/_event_lane.py": {"run_event", "answer", "send", "_finish", "_start"},
     "runtime/kfn/codec/__init__.py": {"detect_mode", "decode", "encode"},
     "runtime/kfn/codec/binary.py": {"decode"},
     "runtime/kfn/codec/structured.py": {"_load", "from_object", "decode", "decode_batch"},
@@ -182,7 +189,8 @@ FOCUS = {
 FOCUS_ORDER = (
     *("_events", "problems", "dispatch", "routing", "replies", "_body", "_backpressure"),
     *("_admission", "_asgi", "_errors", "_sync_pool", "_probes", "lifecycle", "app"),
-    *("server", "_protocol", "sender_identity", "__init__", "binary", "structured"),
+    *("server", "_protocol", "_event_lane", "sender_identity", "__init__", "binary"),
+    "structured",
 )
 """The order the FOCUS modules run in (by file name): the endpoint's own decisions first."""
 

@@ -17,7 +17,12 @@ JSON = b"application/json"
 
 
 async def respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """Send one whole answer: through the send's own `answer` when it has one (kfn._event_lane)."""
     headers.append((b"content-length", str(len(body)).encode()))
+    answer = getattr(send, "answer", None)
+    if answer is not None:
+        answer(status, headers, body)
+        return
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -13,6 +13,7 @@ request, and every event under plain `uvicorn kfn.app:app`, goes through ASGI.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import (
@@ -45,7 +46,7 @@ class EventCycle(RequestResponseCycle):
             await self.app.deliver(
                 self.scope,  # type: ignore[arg-type]
                 self.receive,  # type: ignore[arg-type]
-                self.send,
+                self,  # an ASGI send with `answer` beside it (kfn._asgi.respond uses it)
                 self.function,
             )
         except Exception as bug:  # the endpoint answers its own errors; this is a fault in it
@@ -55,7 +56,20 @@ class EventCycle(RequestResponseCycle):
         if self.response_started:
             self.transport.close()  # an answer begun and never finished: nothing else to do
         else:
-            await respond_problem(self.send, INTERNAL_ERROR)
+            await respond_problem(self, INTERNAL_ERROR)
+
+    def answer(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """The whole answer at once, as `send` would write its two messages, with no await.
+
+        Unlike `send`, it does not wait for a paused transport to drain: the answer is
+        one small write, buffered like any other.
+        """
+        if self.disconnected:
+            return
+        if self.response_started:
+            raise RuntimeError("the answer has already begun")
+        self._start(status, headers)
+        self._finish(body)
 
     async def send(self, message: Message) -> None:  # type: ignore[override]
         """uvicorn's send for what the endpoint writes: the head is written with the body.
@@ -69,13 +83,20 @@ class EventCycle(RequestResponseCycle):
         if self.disconnected:
             return
         if not self.response_started:
-            self._start(message)
+            if message["type"] != "http.response.start":
+                raise RuntimeError(f"expected http.response.start, got {message['type']!r}")
+            self._start(message["status"], message.get("headers", ()))
             return
         if self.response_complete:
             raise RuntimeError(f"unexpected ASGI message {message['type']!r} after the answer")
         if message["type"] != "http.response.body" or message.get("more_body", False):
             raise RuntimeError("an event answer is one whole http.response.body")
-        body: bytes = message.get("body", b"")
+        self._finish(message.get("body", b""))
+
+    __call__ = send
+    """The cycle itself is the send it gives the endpoint, so that `answer` comes with it."""
+
+    def _finish(self, body: bytes) -> None:
         if len(body) != self.expected_content_length:
             raise RuntimeError("the answer's body does not match its Content-Length")
         self.transport.write(self._head + body if body else self._head)
@@ -85,17 +106,15 @@ class EventCycle(RequestResponseCycle):
             self.transport.close()
         self.on_response()
 
-    def _start(self, message: Message) -> None:
-        if message["type"] != "http.response.start":
-            raise RuntimeError(f"expected http.response.start, got {message['type']!r}")
+    def _start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         self.response_started = True
         self.waiting_for_100_continue = False
-        head: list[bytes] = [STATUS_LINE[message["status"]]]
+        head: list[bytes] = [STATUS_LINE[status]]
         for name, value in self.default_headers:  # the server's own: Server and Date
             head += (name, b": ", value, b"\r\n")
         closes = False
         length: Any = None
-        for name, value in message.get("headers", ()):
+        for name, value in headers:
             if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
                 raise RuntimeError("invalid HTTP header")
             name = name.lower()
