@@ -107,8 +107,11 @@ class EventCycle(RequestResponseCycle):
         self.on_response()
 
     def _start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
-        self.response_started = True
-        self.waiting_for_100_continue = False
+        """The head, kept for the body's write; started only once it is known to be valid.
+
+        A header that cannot be written (a reply's value with a line break) raises
+        before the answer counts as begun, so the endpoint can still answer 500.
+        """
         head: list[bytes] = [STATUS_LINE[status]]
         for name, value in self.default_headers:  # the server's own: Server and Date
             head += (name, b": ", value, b"\r\n")
@@ -121,13 +124,16 @@ class EventCycle(RequestResponseCycle):
             if name == b"content-length":
                 length = value
             elif name == b"connection" and b"close" in value.lower():
-                self.keep_alive = False
                 closes = True
             head += (name, b": ", value, b"\r\n")
         if length is None:
             raise RuntimeError("an event answer carries its Content-Length")
-        self.expected_content_length = int(length)
-        if not self.keep_alive and not closes:
+        if closes:
+            self.keep_alive = False
+        elif not self.keep_alive:
             head.append(b"connection: close\r\n")
         head.append(b"\r\n")
+        self.expected_content_length = int(length)
         self._head = b"".join(head)
+        self.response_started = True
+        self.waiting_for_100_continue = False

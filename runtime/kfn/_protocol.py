@@ -334,6 +334,7 @@ class HttpProtocol(HttpToolsProtocol):
             and not self._over_cap
             and not self.expect_100_continue
             and not self.root_path
+            and not self.access_log  # uvicorn's send writes the access line
         ):
             taken, function = events.takes_event(method, path)
             if taken:

@@ -18,6 +18,7 @@ import httpx
 
 from kfn import logs
 from tests.conftest import REPO, Server, free_port
+from tests.helpers import binary_headers
 
 RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -55,8 +56,10 @@ def test_the_access_log_switch_writes_one_json_line_per_request(
         "functions", {"KFN_ACCESS_LOG": "true", "KFN_LOG_FORMAT": "json", "KFN_SCHEDULES": "false"}
     )
     httpx.get(server.url + "/hello?name=x")
+    httpx.post(server.url + "/events/audit", headers=binary_headers("com.example.order.paid"))
     access = [line for line in _json_lines(server) if line["logger"] == "uvicorn.access"]
-    assert {"method": "GET", "path": "/hello?name=x", "status": 200}.items() <= access[-1].items()
+    assert {"method": "GET", "path": "/hello?name=x", "status": 200}.items() <= access[-2].items()
+    assert {"method": "POST", "path": "/events/audit", "status": 202}.items() <= access[-1].items()
 
 
 def test_text_lines_are_readable_and_carry_the_fields() -> None:
