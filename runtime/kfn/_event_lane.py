@@ -135,5 +135,4 @@ class EventCycle(RequestResponseCycle):
         head.append(b"\r\n")
         self.expected_content_length = int(length)
         self._head = b"".join(head)
-        self.response_started = True
-        self.waiting_for_100_continue = False
+        self.response_started = True  # (no 100 Continue is due: the lane takes no Expect)

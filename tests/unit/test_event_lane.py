@@ -200,6 +200,7 @@ def test_a_sender_that_went_away_gets_nothing() -> None:
     ("messages", "error"),
     [
         ([{"type": "http.response.body", "body": b""}], "expected http.response.start"),
+        ([{"type": "http.response.trailers", "headers": []}], "expected http.response.start"),
         (
             [
                 {"type": "http.response.start", "status": 200, "headers": []},
@@ -261,3 +262,52 @@ def test_a_second_answer_is_refused() -> None:
     with pytest.raises(RuntimeError, match="already begun"):
         cycle.answer(202, [(b"content-length", b"0")], b"")
     assert len(transport.written) == 1
+
+
+def test_a_connection_header_that_does_not_close_keeps_the_connection() -> None:
+    async def handler(send: Send) -> None:
+        await respond(send, 202, [(b"connection", b"keep-alive")], b"")
+
+    cycle, transport, _ = _cycle(handler)
+    asyncio.run(cycle.run_event())
+    lines, _ = _head_and_body(transport)
+    assert b"connection: keep-alive" in lines and b"connection: close" not in lines
+    assert cycle.keep_alive and not transport.closed
+
+
+def test_a_send_waits_while_the_sender_reads_nothing_and_writes_once_it_does() -> None:
+    async def scenario() -> tuple[list[bytes], list[bytes]]:
+        cycle, transport, _ = _cycle(None)
+        cycle.flow.pause_writing()  # the transport's buffer is full
+        start = {
+            "type": "http.response.start",
+            "status": 202,
+            "headers": [(b"content-length", b"0")],
+        }
+        sending = asyncio.ensure_future(cycle.send(start))
+        await asyncio.sleep(0.01)
+        waiting = list(transport.written)
+        assert not sending.done()
+        cycle.flow.resume_writing()
+        await sending
+        await cycle.send({"type": "http.response.body", "body": b""})
+        return waiting, transport.written
+
+    waiting, written = asyncio.run(scenario())
+    assert waiting == [] and len(written) == 1
+
+
+def test_a_send_for_a_sender_gone_while_paused_returns_at_once() -> None:
+    async def scenario() -> list[bytes]:
+        cycle, transport, _ = _cycle(None)
+        cycle.flow.pause_writing()
+        cycle.disconnected = True
+        start = {
+            "type": "http.response.start",
+            "status": 202,
+            "headers": [(b"content-length", b"0")],
+        }
+        await asyncio.wait_for(cycle.send(start), 1)
+        return transport.written
+
+    assert asyncio.run(scenario()) == []
