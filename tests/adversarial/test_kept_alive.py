@@ -7,6 +7,7 @@ through it; both kinds share one connection's order, keep-alive and close.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -99,3 +100,38 @@ def test_an_idle_kept_alive_connection_is_closed_at_the_keep_alive_timeout(
     sock.close()
     assert raw == b""
     assert KEEP_ALIVE - 0.5 < seconds < KEEP_ALIVE + 2, seconds
+
+
+def test_a_head_begun_on_an_idle_connection_has_the_header_timeout_not_the_keep_alive(
+    server: Server,
+) -> None:
+    """Once the next request's first bytes come, its clock is the header timeout (1 s here)."""
+    sock = connect(server.port)
+    sock.sendall(_event(0.0, "first"))
+    assert _answers(sock, 1, 10)[0].status == 202
+    time.sleep(0.3)  # idle: the keep-alive's deadline, 5 s away
+    sock.sendall(b"POST /events/work HTTP/1.1\r\nHost: kfn\r\n")  # and then nothing
+    raw, seconds = read_all(sock, KEEP_ALIVE + 3)
+    sock.close()
+    answer = parse(raw)
+    assert answer is not None and answer.status == 408, raw
+    assert answer.problem()["type"] == "urn:kfn:problem:header-timeout"
+    assert seconds < HEADER_TIMEOUT + 1.5, seconds
+
+
+def test_an_event_that_expects_100_continue_is_told_to_send_its_body(server: Server) -> None:
+    """Expect: 100-continue is answered before the body; the event is then acknowledged."""
+    body = b"0.0"
+    headers = "".join(f"{k}: {v}\r\n" for k, v in binary_headers("load.work").items())
+    sock = connect(server.port)
+    sock.sendall(
+        f"POST /events/work HTTP/1.1\r\nHost: kfn\r\nContent-Length: {len(body)}\r\n"
+        f"Expect: 100-continue\r\n{headers}\r\n".encode()
+    )
+    sock.settimeout(5)
+    interim = sock.recv(65536)
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+    sock.sendall(body)
+    answer = _answers(sock, 1, 10)[0]
+    sock.close()
+    assert answer.status == 202
