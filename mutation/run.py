@@ -348,6 +348,41 @@ JUSTIFIED: dict[tuple[str, str, str], str] = {
     ),
     (
         "runtime/kfn/_protocol.py",
+        "core/ReplaceComparisonOperator_Eq_LtE",
+        "if self._header_bytes == 0:",
+    ): "equivalent: a count of bytes received is never negative, so `<= 0` is `== 0`",
+    **{
+        ("runtime/kfn/_protocol.py", operator, line): (
+            "unreached under `kfn run`, which sets no concurrency limit: uvicorn's own "
+            "limit_concurrency check, kept as uvicorn has it for a server that sets one"
+        )
+        for operator, line in (
+            (
+                "core/ReplaceComparisonOperator_GtE_Eq",
+                "len(self.connections) >= self.limit_concurrency",
+            ),
+            (
+                "core/ReplaceComparisonOperator_GtE_IsNot",
+                "or len(self.tasks) >= self.limit_concurrency",
+            ),
+        )
+    },
+    **{
+        ("runtime/kfn/_protocol.py", operator, line): (
+            "equivalent as a behaviour: the event lane is a shorter way to the same "
+            "endpoint; a request the mutant sends through ASGI instead (or an "
+            "Expect: 100-continue one it sends through the lane, whose cycle is uvicorn's "
+            "and answers the Expect the same) gets the same answer, only slower; "
+            "`kfn run` sets no root_path"
+        )
+        for operator, line in (
+            ("core/ReplaceComparisonOperator_IsNot_Is", "events is not None"),
+            ("core/ReplaceUnaryOperator_Delete_Not", "and not self.expect_100_continue"),
+            ("core/ReplaceUnaryOperator_Delete_Not", "and not self.root_path"),
+        )
+    },
+    (
+        "runtime/kfn/_protocol.py",
         "core/ReplaceComparisonOperator_LtE_Lt",
         "if isinstance(connection, HttpProtocol) and 0.0 < connection.deadline <= now:",
     ): (
