@@ -21,9 +21,20 @@ from tests.conftest import REPO, Server, free_port, impossible_here, start_serve
 FILE_LIMIT = 256
 
 
-def _refused_request(port: int) -> tuple[int, dict[str, object], dict[str, str]]:
+PROBE = b"GET /health/readiness HTTP/1.1\r\nHost: kfn\r\n\r\n"
+EVENT = (
+    b"POST /events/work HTTP/1.1\r\nHost: kfn\r\nContent-Length: 3\r\n"
+    b"ce-specversion: 1.0\r\nce-id: over-the-cap\r\nce-source: /tests\r\n"
+    b"ce-type: load.work\r\n\r\n0.0"
+)
+"""An event, which `kfn run` serves without ASGI (kfn._event_lane): refused all the same."""
+
+
+def _refused_request(
+    port: int, request: bytes = PROBE
+) -> tuple[int, dict[str, object], dict[str, str]]:
     sock = connect(port)
-    sock.sendall(b"GET /health/readiness HTTP/1.1\r\nHost: kfn\r\n\r\n")
+    sock.sendall(request)
     answer = parse(read_all(sock, 10)[0])
     sock.close()
     assert answer is not None, "closed without an answer"
@@ -40,7 +51,7 @@ def test_connections_past_the_cap_are_answered_503_and_logged_once(ledger: Ledge
     server = start_server("tests.adversarial.load_app", {"KFN_MAX_CONNECTIONS": "50"})
     try:
         held = _hold(server.port, 60)
-        refusals = [_refused_request(server.port) for _ in range(20)]
+        refusals = [_refused_request(server.port, (PROBE, EVENT)[i % 2]) for i in range(20)]
         for sock in held:
             sock.close()
         time.sleep(0.3)
@@ -52,6 +63,7 @@ def test_connections_past_the_cap_are_answered_503_and_logged_once(ledger: Ledge
         assert problem["type"] == "urn:kfn:problem:too-many-connections"
         assert headers["retry-after"] == "1"
     assert after.status_code == 200
+    assert "finished over-the-cap" not in server.logs()  # no refused event ran
     lines = [line for line in server.logs().splitlines() if "too many open connections" in line]
     assert 1 <= len(lines) <= 2, lines  # a storm of refusals is one line every few seconds
     ledger.record("Connection cap", "connections past the cap answered 503", refused=len(refusals))
