@@ -54,6 +54,13 @@ CUT_OFF = Problem(
 )
 
 
+def event_path(path: str) -> tuple[bool, str | None]:
+    """Whether `path` is the event endpoint's (`/`, `/events/<function>`), and its function."""
+    if path == "/" or path.startswith(EVENTS_PREFIX):
+        return True, path[len(EVENTS_PREFIX) :] or None
+    return False, None
+
+
 class App:
     """The kfn host as an ASGI app.
 
@@ -208,11 +215,7 @@ class App:
         """
         if method != "POST" or self.parts is None:
             return False, None
-        if path == "/":
-            return True, None
-        if path.startswith(EVENTS_PREFIX):
-            return True, path[len(EVENTS_PREFIX) :] or None
-        return False, None
+        return event_path(path)
 
     async def deliver(
         self, scope: Scope, receive: Receive, send: Send, function: str | None
@@ -250,8 +253,8 @@ class App:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         parts = self.parts
-        if path == "/" or path.startswith(EVENTS_PREFIX):
-            function = path[len(EVENTS_PREFIX) :] or None
+        is_event_path, function = event_path(path)
+        if is_event_path:
             if scope["method"] != "POST" and path == "/" and self.serves_root:
                 assert parts is not None and parts.http_app is not None
                 await self._user_http(parts, parts.http_app, scope, receive, send)
